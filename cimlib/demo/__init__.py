@@ -1,0 +1,305 @@
+"""The embedded sample city: a real county with synthetic CIM and 一标三实 data and a record of injected defects.
+
+``build_sample_city`` writes every layer the programme documents name, in the formats departments really deliver
+(GeoParquet, GeoPackage, GBK Shapefile, GBK CSV, Excel, GeoTIFF, partitioned Parquet), a ``data_catalog.yaml``
+describing them, and ``truth/`` with exactly what was injected, so tests can check that checks and metrics find it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+from tqdm.auto import tqdm
+
+from cimlib.codes.divisions import county
+from cimlib.demo._admin import build_admin
+from cimlib.demo._buildings import build_buildings, fine_model_extent
+from cimlib.demo._defects import DEFECT_COLUMNS, Truth
+from cimlib.demo._outline import county_outline
+from cimlib.demo._planning import build_control_lines, build_dem, build_roads
+from cimlib.demo._registers import build_registers
+from cimlib.demo._scale import PERIODS, SCALES, SENSOR_PERIOD, get_scale
+from cimlib.demo._work import build_pipeline, build_tasks
+from cimlib.demo._write import (swap_in, write_csv, write_geoparquet, write_geotiff, write_gpkg, write_parquet,
+                                write_shapefile, write_xlsx)
+from cimlib.geo import CGCS2000, gauss_kruger_crs
+
+__all__ = ["build_sample_city", "DEFAULT_CITY", "SCALES", "PERIODS", "GENERATOR_MARK"]
+
+DEFAULT_CITY = "421303"
+GENERATOR_MARK = "cim demo"
+
+# name: (title_zh, layer, format, path, id_column, schema, owner, classification, update_cycle, options)
+_ENTRIES = {
+    "admin_areas": ("行政区划（区/街道/社区）", "时空基础", "gpkg", "data/admin.gpkg", "area_code", "admin_areas",
+                    "市民政局", "公开", "每年", {"layer": "admin_areas"}),
+    "central_area": ("中心城区范围", "时空基础", "gpkg", "data/admin.gpkg", "area_code", "central_area",
+                     "市自然资源和规划局", "公开", "每年", {"layer": "central_area"}),
+    "control_lines": ("城市控制线", "规划管控", "shapefile", "data/control_lines/control_lines.shp", "line_id",
+                      "control_lines", "市自然资源和规划局", "内部", "不定期", {}),
+    "dem": ("数字高程模型", "时空基础", "geotiff", "data/dem.tif", None, "dem", "市自然资源和规划局", "内部", "每年", {}),
+    "buildings": ("建筑白模", "时空基础", "geoparquet", "data/buildings.parquet", "building_id", "buildings",
+                  "市自然资源和规划局", "内部", "季度", {}),
+    "fine_model_extent": ("精模生产范围", "时空基础", "geoparquet", "data/fine_model_extent.parquet", "extent_id",
+                          "fine_model_extent", "市自然资源和规划局", "内部", "季度", {}),
+    "roads": ("道路中心线", "时空基础", "gpkg", "data/roads.gpkg", "road_id", "roads", "市住房和城乡建设局", "公开",
+              "季度", {"layer": "roads"}),
+    "addresses": ("标准地址", "公共专题", "geoparquet", "snapshots/addresses/period=2024-09/part-0.parquet",
+                  "address_id", "addresses", "市公安局", "内部", "每月", {}),
+    "persons": ("实有人口", "公共专题", "parquet", "snapshots/persons/period=2024-09/part-0.parquet", "person_id",
+                "persons", "市公安局", "敏感", "每月", {}),
+    "houses": ("实有房屋", "公共专题", "parquet", "snapshots/houses/period=2024-09/part-0.parquet", "house_id",
+               "houses", "市住房和城乡建设局", "内部", "每月", {}),
+    "units": ("实有单位", "公共专题", "csv", "snapshots/units/period=2024-09/part-0.csv", "unit_id", "units",
+              "市市场监督管理局", "内部", "每月", {"dtype": ["uscc", "street_code", "community_code", "address_id"]}),
+    "devices": ("物联感知设备", "物联感知", "csv", "data/devices.csv", "device_id", "devices", "市城市管理执法局",
+                "内部", "每日", {"x": "lon", "y": "lat", "dtype": ["street_code", "road_id"]}),
+    "readings": ("物联感知监测数据", "物联感知", "parquet", "data/readings", "device_id", "readings",
+                 "市城市管理执法局", "内部", "实时", {}),
+    "address_pipeline": ("增量地址生产流程记录", "公共专题", "parquet", "data/address_pipeline.parquet", "address_id",
+                         "address_pipeline", "市民政局", "内部", "每日", {}),
+    "tasks": ("工作任务清单", "工程建设项目", "xlsx", "data/tasks.xlsx", "task_id", "tasks", "市政务服务和大数据管理局",
+              "内部", "每月", {"sheet": "任务清单"}),
+}
+_SNAPSHOTTED = ("addresses", "persons", "houses", "units")
+_SPATIAL = {"gpkg", "shapefile", "geoparquet", "geotiff"}
+
+
+def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = DEFAULT_CITY, progress: bool = True) -> Path:
+    """Build the sample city into ``out`` and return the path of its ``data_catalog.yaml``.
+
+    The output is a pure function of ``(seed, scale, city)``: the same arguments give byte-identical folders.
+
+    Parameters
+    ----------
+    out : path-like
+        Output folder; replaced as a whole (built beside it, then renamed in). An existing folder that is not an
+        earlier sample city is refused rather than overwritten.
+    seed : int, default 7
+    scale : {"small", "medium", "large"}, default "small"
+        ``small`` for tests (seconds), ``medium`` a tenth of ``large``, ``large`` a city of 2 million people.
+    city : str, default "421303"
+        Six-digit county-level division code (GB/T 2260) of any county in the packaged reference table.
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/data_catalog.yaml``.
+
+    Raises
+    ------
+    ValueError
+        Unknown scale or division code, or ``out`` holds something else.
+    """
+    sc = get_scale(scale)
+    info = county(city)
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        cat = out / "data_catalog.yaml"
+        if not cat.exists() or GENERATOR_MARK not in cat.read_text(encoding="utf-8").split("\n", 3)[0]:
+            raise ValueError(f"输出目录 {out} 非空且不是 `cim demo` 生成的样例城市，拒绝覆盖")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        _build(tmp, seed, sc, info, progress)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / "data_catalog.yaml"
+
+
+def _rng(seed: int, part: int) -> np.random.Generator:
+    return np.random.default_rng([seed, part])
+
+
+def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
+    from cimlib.demo import _sensors
+
+    steps = ["边界与行政区划", "建筑白模", "道路与控制线", "数字高程模型", "标准地址与一标三实", "地址生产流程与任务",
+             "物联感知设备", "物联感知监测数据", "写出数据与目录"]
+    bar = tqdm(total=len(steps), desc=f"样例城市 {info['name']} ({sc.name})", unit="步", disable=not progress)
+    truth = Truth()
+
+    def step(i):
+        bar.set_postfix_str(steps[i])
+
+    step(0)
+    outline = county_outline(info["code"])
+    crs = gauss_kruger_crs(shapely.centroid(outline.geometry).x)
+    outline_proj = gpd.GeoSeries([outline.geometry], crs=CGCS2000).to_crs(crs).iloc[0]
+    admin = build_admin(_rng(seed, 1), info, outline_proj, crs, sc.communities_per_street)
+    # clip the projected partition with the exact outline after unprojecting, so every cell lies inside it
+    bar.update()
+
+    step(1)
+    fine = fine_model_extent(_rng(seed, 2), admin)
+    buildings = build_buildings(_rng(seed, 3), admin, sc.buildings, info["code"], fine, truth)
+    bar.update()
+
+    step(2)
+    roads = build_roads(_rng(seed, 4), admin, info["code"])
+    lines = build_control_lines(_rng(seed, 5), admin, roads, info["code"])
+    bar.update()
+
+    step(3)
+    dem = build_dem(_rng(seed, 6), outline.geometry, sc.dem_step_deg, truth)
+    bar.update()
+
+    step(4)
+    reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units, truth)
+    _unmapped_truth(reg, truth)
+    bar.update()
+
+    step(5)
+    pipeline = build_pipeline(_rng(seed, 8), reg.addresses, truth)
+    tasks = build_tasks(_rng(seed, 9), info["code"])
+    bar.update()
+
+    step(6)
+    to_ll = lambda g: g.to_crs(CGCS2000)  # noqa: E731
+    areas_ll = _clip_inside(to_ll(admin.areas), outline.geometry)
+    streets_ll = areas_ll[areas_ll["level"] == "街道"].rename(columns={})
+    roads_ll = to_ll(roads)
+    roads_ll["geometry"] = shapely.intersection(roads_ll.geometry.to_numpy(), outline.geometry)
+    roads_ll = roads_ll[~roads_ll.geometry.is_empty & (roads_ll.geometry.geom_type == "LineString")].reset_index(drop=True)
+    devices = _sensors.make_devices(_rng(seed, 10), roads_ll, streets_ll[["area_code", "name", "geometry"]], sc.devices,
+                                    info["code"], crs)
+    bar.update()
+
+    step(7)
+    sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
+                                                             period=SENSOR_PERIOD)
+    truth.extend(sensor_defects)
+    bar.update()
+
+    step(8)
+    data = root / "data"
+    write_gpkg(areas_ll, data / "admin.gpkg", "admin_areas")
+    central = gpd.GeoDataFrame({"area_code": [info["code"] + "-CA"], "name": [f"{info['name']}中心城区"]},
+                               geometry=[shapely.intersection(to_ll(gpd.GeoSeries([admin.central_area], crs=crs)).iloc[0],
+                                                              outline.geometry)], crs=CGCS2000)
+    write_gpkg(central, data / "admin.gpkg", "central_area")
+    write_shapefile(_clip_inside(to_ll(lines), outline.geometry), data / "control_lines" / "control_lines.shp")
+    write_geotiff(dem, data / "dem.tif", CGCS2000, -9999.0)
+    write_geoparquet(_clip_inside(to_ll(buildings), outline.geometry, keep_invalid=True), data / "buildings.parquet")
+    fine_ll = gpd.GeoDataFrame({"extent_id": [f"{info['code']}-FM1"], "model_level": ["精模"], "produced_by": ["2024-09"]},
+                               geometry=[shapely.intersection(to_ll(gpd.GeoSeries([fine], crs=crs)).iloc[0], outline.geometry)],
+                               crs=CGCS2000)
+    write_geoparquet(fine_ll, data / "fine_model_extent.parquet")
+    write_gpkg(roads_ll, data / "roads.gpkg", "roads")
+    dev = devices.drop(columns="geometry")
+    write_csv(pd.DataFrame(dev), data / "devices.csv")
+    write_parquet(pipeline, data / "address_pipeline.parquet")
+    write_xlsx(tasks, data / "tasks.xlsx", "任务清单")
+    _write_snapshots(root, reg)
+
+    tdir = root / "truth"
+    tdir.mkdir()
+    defects = truth.frame()
+    write_csv(defects[DEFECT_COLUMNS], tdir / "defects.csv")
+    write_parquet(reg.lifecycle, tdir / "lifecycle.parquet")
+    write_csv(events, tdir / "sensor_events.csv")
+    write_parquet(health, tdir / "sensor_health.parquet")
+    facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects)
+    (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write_catalog(root, info, seed, sc.name)
+    bar.update()
+    bar.close()
+
+
+def _clip_inside(gdf: gpd.GeoDataFrame, outline, keep_invalid: bool = False) -> gpd.GeoDataFrame:
+    """Make sure every geometry lies inside the outline after unprojection (float round-off at the border)."""
+    geoms = gdf.geometry.to_numpy()
+    ok = shapely.is_valid(geoms)
+    fix = ok & ~shapely.covered_by(geoms, outline) & ~shapely.is_empty(geoms)
+    if fix.any():
+        geoms = geoms.copy()
+        geoms[fix] = shapely.intersection(geoms[fix], outline)
+    out = gdf.copy()
+    out["geometry"] = geoms
+    return out
+
+
+def _unmapped_truth(reg, truth: Truth) -> None:
+    """Records still not mapped/linked/coded at the last period fail a rule too: record them as defects."""
+    never = {"persons": "person_no_address", "units": "unit_no_address", "houses": "missing_code"}
+    for name, defect in never.items():
+        df = getattr(reg, name)
+        id_col = {"persons": "person_id", "units": "unit_id", "houses": "house_id"}[name]
+        truth.add(name, df.loc[df["mapped_period"] == "", id_col].to_numpy(), defect)
+
+
+def _snapshot(df: pd.DataFrame, period: str, blank: dict) -> pd.DataFrame:
+    cur = df[df["entry_period"] <= period].copy()
+    unmapped = (cur["mapped_period"] == "") | (cur["mapped_period"] > period)
+    for col, value in blank.items():
+        cur.loc[unmapped.to_numpy(), col] = value
+    return cur.drop(columns=["entry_period", "mapped_period"]).reset_index(drop=True)
+
+
+def _write_snapshots(root: Path, reg) -> None:
+    addr = reg.addresses
+    lonlat = addr.geometry.to_crs(CGCS2000)
+    addr = addr.to_crs(CGCS2000)
+    addr.insert(len(addr.columns) - 1, "lon", shapely.get_x(lonlat.to_numpy()))
+    addr.insert(len(addr.columns) - 1, "lat", shapely.get_y(lonlat.to_numpy()))
+    for period in PERIODS:
+        d = root / "snapshots"
+        a = _snapshot(addr, period, {"geometry": None, "lon": np.nan, "lat": np.nan})
+        write_geoparquet(gpd.GeoDataFrame(a, geometry="geometry", crs=CGCS2000), d / "addresses" / f"period={period}" / "part-0.parquet")
+        write_parquet(_snapshot(reg.persons, period, {"address_id": None}), d / "persons" / f"period={period}" / "part-0.parquet")
+        write_parquet(_snapshot(reg.houses, period, {"house_code": None}), d / "houses" / f"period={period}" / "part-0.parquet")
+        write_csv(_snapshot(reg.units, period, {"address_id": None}), d / "units" / f"period={period}" / "part-0.csv",
+                  encoding="gbk")
+
+
+def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects) -> dict:
+    central = admin.central_area
+    return {
+        "generator": GENERATOR_MARK, "seed": seed, "scale": sc.name, "city": info,
+        "outline_source": outline.source, "outline_exact": outline.exact,
+        "projected_crs": str(admin.areas.crs.to_string()),
+        "counts": {"buildings": len(buildings), "addresses": len(reg.addresses), "persons": len(reg.persons),
+                   "houses": len(reg.houses), "units": len(reg.units), "devices": len(devices),
+                   "streets": int((admin.areas["level"] == "街道").sum()),
+                   "communities": int((admin.areas["level"] == "社区").sum())},
+        "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in defects.groupby(["dataset", "defect"]).size().items()},
+        "fine_model_coverage_of_central_area": round(float(shapely.intersection(fine, central).area / central.area), 6),
+        "dem_nodata_share_inside": round(float(dem.attrs["_nodata_share_inside"]), 6),
+        "periods": list(PERIODS), "sensor_period": SENSOR_PERIOD,
+    }
+
+
+def _write_catalog(root: Path, info: dict, seed: int, scale: str) -> None:
+    entries = []
+    for name, (title, layer, fmt, path, id_col, schema, owner, cls, cycle, options) in _ENTRIES.items():
+        e = {"name": name, "title_zh": title, "layer": layer, "format": fmt, "path": path}
+        if fmt in _SPATIAL or "x" in options:
+            e["crs"] = CGCS2000
+        if id_col:
+            e["id_column"] = id_col
+        e.update({"schema": schema, "owner": owner, "classification": cls, "update_cycle": cycle})
+        if options:
+            e["options"] = options
+        if name in _SNAPSHOTTED:
+            e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(PERIODS)}
+        entries.append(e)
+    doc = {"version": 1, "title_zh": f"{info['province_name']}{info['city_name']}{info['name']} CIM 样例城市",
+           "city_code": info["code"], "crs": CGCS2000, "entries": entries}
+    head = f"# {GENERATOR_MARK} --seed {seed} --scale {scale} --city {info['code']}: generated sample city, do not edit\n"
+    text = head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    (root / "data_catalog.yaml").write_text(text, encoding="utf-8")

@@ -1,0 +1,46 @@
+"""Sizes of the sample city by scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PERIODS = tuple(f"2024-{m:02d}" for m in range(1, 10))
+"""Monthly snapshot periods of the registers (the programme's 2024 work plan, January to September)."""
+
+SENSOR_PERIOD = "2024-09"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Record counts of one scale."""
+
+    name: str
+    buildings: int
+    addresses: int
+    persons: int
+    houses: int
+    units: int
+    devices: int
+    communities_per_street: int
+    dem_step_deg: float
+
+
+SCALES = {
+    "small": Scale("small", 1_500, 3_000, 6_000, 3_000, 300, 40, 4, 0.004),
+    "medium": Scale("medium", 50_000, 100_000, 200_000, 100_000, 10_000, 1_000, 8, 0.001),
+    "large": Scale("large", 500_000, 1_000_000, 2_000_000, 1_000_000, 100_000, 10_000, 12, 0.0005),
+}
+
+
+def get_scale(name: str) -> Scale:
+    """Return the :class:`Scale` called ``name`` (small, medium or large).
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+    """
+    try:
+        return SCALES[name]
+    except KeyError:
+        raise ValueError(f"未知的规模 {name!r}，可选：{', '.join(SCALES)}") from None
