@@ -59,7 +59,7 @@ _ENTRIES = {
     "houses": ("实有房屋", "公共专题", "parquet", "snapshots/houses/period=2024-09/part-0.parquet", "house_id",
                "houses", "市住房和城乡建设局", "内部", "每月", {}),
     "units": ("实有单位", "公共专题", "csv", "snapshots/units/period=2024-09/part-0.csv", "unit_id", "units",
-              "市市场监督管理局", "内部", "每月", {"dtype": ["uscc", "street_code", "community_code", "address_id"]}),
+              "市市场监督管理局", "内部", "每月", {"dtype": ["uscc", "phone", "street_code", "community_code", "address_id"]}),
     "devices": ("物联感知设备", "物联感知", "csv", "data/devices.csv", "device_id", "devices", "市城市管理执法局",
                 "内部", "每日", {"x": "lon", "y": "lat", "dtype": ["street_code", "road_id"]}),
     "readings": ("物联感知监测数据", "物联感知", "parquet", "data/readings", "device_id", "readings",
@@ -139,10 +139,13 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
 
     step(0)
     outline = county_outline(info["code"])
-    crs = gauss_kruger_crs(shapely.centroid(outline.geometry).x)
-    outline_proj = gpd.GeoSeries([outline.geometry], crs=CGCS2000).to_crs(crs).iloc[0]
+    # short edges (about 20 m) before projecting: a straight edge in lon/lat and in Gauss-Krüger then coincide,
+    # so what is clipped in one stays inside the other
+    xmin, ymin, xmax, ymax = outline.geometry.bounds
+    boundary = shapely.segmentize(outline.geometry, max(0.0002, (xmax - xmin + ymax - ymin) / 20_000))
+    crs = gauss_kruger_crs(shapely.centroid(boundary).x)
+    outline_proj = gpd.GeoSeries([boundary], crs=CGCS2000).to_crs(crs).iloc[0]
     admin = build_admin(_rng(seed, 1), info, outline_proj, crs, sc.communities_per_street)
-    # clip the projected partition with the exact outline after unprojecting, so every cell lies inside it
     bar.update()
 
     step(1)
@@ -156,7 +159,7 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     bar.update()
 
     step(3)
-    dem = build_dem(_rng(seed, 6), outline.geometry, sc.dem_step_deg, truth)
+    dem = build_dem(_rng(seed, 6), boundary, sc.dem_step_deg, truth)
     bar.update()
 
     step(4)
@@ -170,11 +173,12 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     bar.update()
 
     step(6)
-    to_ll = lambda g: g.to_crs(CGCS2000)  # noqa: E731
-    areas_ll = _clip_inside(to_ll(admin.areas), outline.geometry)
+    areas_ll = _to_ll(admin.areas)  # the county is its outline; every street and community is cut by it
+    areas_ll["geometry"] = shapely.intersection(areas_ll.geometry.to_numpy(), boundary)
+    areas_ll.loc[areas_ll["level"] == "区", "geometry"] = boundary
     streets_ll = areas_ll[areas_ll["level"] == "街道"].rename(columns={})
-    roads_ll = to_ll(roads)
-    roads_ll["geometry"] = shapely.intersection(roads_ll.geometry.to_numpy(), outline.geometry)
+    roads_ll = _to_ll(roads)
+    roads_ll["geometry"] = shapely.intersection(roads_ll.geometry.to_numpy(), boundary)
     roads_ll = roads_ll[~roads_ll.geometry.is_empty & (roads_ll.geometry.geom_type == "LineString")].reset_index(drop=True)
     devices = _sensors.make_devices(_rng(seed, 10), roads_ll, streets_ll[["area_code", "name", "geometry"]], sc.devices,
                                     info["code"], crs)
@@ -190,14 +194,14 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     data = root / "data"
     write_gpkg(areas_ll, data / "admin.gpkg", "admin_areas")
     central = gpd.GeoDataFrame({"area_code": [info["code"] + "-CA"], "name": [f"{info['name']}中心城区"]},
-                               geometry=[shapely.intersection(to_ll(gpd.GeoSeries([admin.central_area], crs=crs)).iloc[0],
-                                                              outline.geometry)], crs=CGCS2000)
+                               geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([admin.central_area], crs=crs)).iloc[0],
+                                                              boundary)], crs=CGCS2000)
     write_gpkg(central, data / "admin.gpkg", "central_area")
-    write_shapefile(_clip_inside(to_ll(lines), outline.geometry), data / "control_lines" / "control_lines.shp")
+    write_shapefile(_clip_inside(_to_ll(lines), boundary), data / "control_lines" / "control_lines.shp")
     write_geotiff(dem, data / "dem.tif", CGCS2000, -9999.0)
-    write_geoparquet(_clip_inside(to_ll(buildings), outline.geometry, keep_invalid=True), data / "buildings.parquet")
+    write_geoparquet(_clip_inside(_to_ll(buildings, densify=None), boundary), data / "buildings.parquet")
     fine_ll = gpd.GeoDataFrame({"extent_id": [f"{info['code']}-FM1"], "model_level": ["精模"], "produced_by": ["2024-09"]},
-                               geometry=[shapely.intersection(to_ll(gpd.GeoSeries([fine], crs=crs)).iloc[0], outline.geometry)],
+                               geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([fine], crs=crs)).iloc[0], boundary)],
                                crs=CGCS2000)
     write_geoparquet(fine_ll, data / "fine_model_extent.parquet")
     write_gpkg(roads_ll, data / "roads.gpkg", "roads")
@@ -221,7 +225,20 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     bar.close()
 
 
-def _clip_inside(gdf: gpd.GeoDataFrame, outline, keep_invalid: bool = False) -> gpd.GeoDataFrame:
+def _to_ll(gdf, densify: float | None = 25.0):
+    """Unproject to CGCS2000 lon/lat, densifying edges first (every 25 m) so that long straight edges and the
+    T-junctions on them stay together: a partition stays a partition, to well under a square metre."""
+    out = gdf.copy() if isinstance(gdf, gpd.GeoDataFrame) else gpd.GeoSeries(gdf)
+    geom = out.geometry.to_numpy()
+    polys = np.isin(shapely.get_type_id(geom), [3, 6])
+    if densify and polys.any():
+        geom = geom.copy()
+        geom[polys] = shapely.segmentize(geom[polys], densify)
+        out = out.set_geometry(geom) if isinstance(out, gpd.GeoDataFrame) else gpd.GeoSeries(geom, crs=out.crs)
+    return out.to_crs(CGCS2000)
+
+
+def _clip_inside(gdf: gpd.GeoDataFrame, outline) -> gpd.GeoDataFrame:
     """Make sure every geometry lies inside the outline after unprojection (float round-off at the border)."""
     geoms = gdf.geometry.to_numpy()
     ok = shapely.is_valid(geoms)

@@ -9,9 +9,10 @@ import shapely
 
 from cimlib.demo._admin import AdminAreas
 from cimlib.demo._defects import Truth, n_defects, pick
-from cimlib.demo._geom import gumbel_top_k, rectangles, sample_points
+from cimlib.demo._geom import distance_to_boundaries, gumbel_order, rectangles, sample_points
 
 USES = np.array(["住宅", "商业", "办公", "公共服务", "工业"])
+_MAX_CELLS = 4_000_000  # candidate grid cells at most (a 2-core, 24 GB machine; Xinjiang-sized fallbacks too)
 RATES = {"invalid_geometry": 0.004, "missing_height": 0.01, "height_floor_mismatch": 0.004,
          "duplicate_code": 0.003, "overlapping_footprint": 0.003}
 
@@ -36,6 +37,9 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
     """
     region = admin.areas.geometry.iloc[0]
     cell = float(np.clip(np.sqrt(region.area / (n * 3.0)), 18.0, 90.0))
+    xmin, ymin, xmax, ymax = region.bounds
+    cell = max(cell, float(np.sqrt((xmax - xmin) * (ymax - ymin) / _MAX_CELLS)))  # huge counties: bounded memory
+    size = min(cell, 60.0)  # footprints keep a building's size however large the cells
     inner = shapely.buffer(region, -cell)
     shapely.prepare(inner)
     xmin, ymin, xmax, ymax = inner.bounds
@@ -53,12 +57,18 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
         vtree = shapely.STRtree(shapely.point_on_surface(villages.geometry.to_numpy()))
         _, dist = vtree.query_nearest(shapely.points(xx, yy), return_distance=True, all_matches=False)
         w = w + 0.08 * np.exp(-dist / 500.0)
-    idx = gumbel_top_k(w, n, rng)
+    # draw a few more cells than needed and drop those whose cell crosses a community border: a building
+    # belongs to exactly one community, and its address point stays clear of the border in any datum
+    order = gumbel_order(w, int(n * 1.15) + 10, rng)
+    comm_polys = admin.level("社区").geometry.to_numpy()
+    clear = distance_to_boundaries(xx[order], yy[order], comm_polys) > cell * np.sqrt(0.5) + 2.0
+    idx = np.sort(order[clear][:n])
+    n = len(idx)
     cx, cy = xx[idx], yy[idx]
     urban = np.exp(-d_center[idx] / (0.10 * admin.radius))
 
-    wid = rng.uniform(0.3, 0.6, n) * cell
-    dep = rng.uniform(0.3, 0.6, n) * cell
+    wid = rng.uniform(0.3, 0.6, n) * size
+    dep = rng.uniform(0.3, 0.6, n) * size
     ang = rng.uniform(-0.26, 0.26, n)
     slack = cell / 2 - np.hypot(wid, dep) / 2
     cx = cx + rng.uniform(-1, 1, n) * slack * 0.8

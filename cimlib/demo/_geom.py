@@ -10,12 +10,18 @@ def sample_points(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> n
     """``n`` uniform random points inside ``geom``, as an (n, 2) array (rejection sampling in its envelope)."""
     if n <= 0:
         return np.empty((0, 2))
+    if geom.is_empty or geom.area <= 0:
+        raise ValueError("cannot sample points in an empty or zero-area geometry")
     shapely.prepare(geom)
     xmin, ymin, xmax, ymax = geom.bounds
     frac = max(geom.area / ((xmax - xmin) * (ymax - ymin)), 1e-3)
     out = []
     got = 0
+    tries = 0
     while got < n:
+        tries += 1
+        if tries > 10_000:
+            raise ValueError(f"could not place {n} points in a geometry covering {frac:.2e} of its envelope")
         m = int((n - got) / frac * 1.3) + 16
         x = rng.uniform(xmin, xmax, m)
         y = rng.uniform(ymin, ymax, m)
@@ -65,9 +71,20 @@ def rectangles(cx, cy, w, d, angle) -> np.ndarray:
     return shapely.polygons(np.stack([x, y], -1))
 
 
-def gumbel_top_k(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of ``k`` items drawn without replacement with probability proportional to ``weights``."""
+def gumbel_order(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``k`` items drawn without replacement with probability proportional to ``weights``, in draw order."""
     keys = np.log(np.maximum(weights, 1e-300)) + rng.gumbel(size=len(weights))
     k = min(k, len(weights))
     idx = np.argpartition(-keys, k - 1)[:k]
-    return np.sort(idx)
+    return idx[np.argsort(-keys[idx], kind="stable")]
+
+
+def distance_to_boundaries(x: np.ndarray, y: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Distance from each point to the nearest edge of any of ``polygons`` (indexed by segment)."""
+    rings = shapely.get_parts(shapely.boundary(polygons))
+    coords, ring_index = shapely.get_coordinates(rings, return_index=True)
+    same = ring_index[1:] == ring_index[:-1]
+    seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
+    tree = shapely.STRtree(shapely.linestrings(seg))
+    _, dist = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+    return dist

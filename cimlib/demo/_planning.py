@@ -62,6 +62,8 @@ def build_control_lines(rng: np.random.Generator, admin: AdminAreas, roads: gpd.
     region = admin.areas.geometry.iloc[0]
     central = admin.central_area
     outer = shapely.difference(region, central)
+    if outer.area < 0.05 * region.area:  # an all-urban county (e.g. 武汉市汉阳区): rural lines fall anywhere
+        outer = region
     rows = []
 
     def add(kind, geoms, doc):
@@ -77,9 +79,8 @@ def build_control_lines(rng: np.random.Generator, admin: AdminAreas, roads: gpd.
     add("蓝线", [shapely.buffer(river, 60.0)], "随政规〔2022〕7号")
     add("紫线", [shapely.Point(admin.center).buffer(400.0)], "随政规〔2021〕3号")
     add("黄线", shapely.buffer(shapely.points(sample_points(central, 6, rng)), rng.uniform(50, 120, 6)), "随政规〔2023〕14号")
-    if not outer.is_empty:
-        add("生态保护红线", shapely.buffer(shapely.points(sample_points(outer, 4, rng)), 0.08 * admin.radius), "鄂政函〔2022〕88号")
-        add("永久基本农田", shapely.buffer(shapely.points(sample_points(outer, 10, rng)), 0.04 * admin.radius), "鄂自然资发〔2022〕21号")
+    add("生态保护红线", shapely.buffer(shapely.points(sample_points(outer, 4, rng)), 0.08 * admin.radius), "鄂政函〔2022〕88号")
+    add("永久基本农田", shapely.buffer(shapely.points(sample_points(outer, 10, rng)), 0.04 * admin.radius), "鄂自然资发〔2022〕21号")
     add("城镇开发边界", [shapely.buffer(central, 800.0)], "鄂政函〔2023〕35号")
     kinds, geoms, docs = zip(*rows)
     n = len(rows)
@@ -92,6 +93,7 @@ def build_dem(rng: np.random.Generator, outline_lonlat: shapely.Geometry, step: 
     """A synthetic DEM (metres) on a regular lon/lat grid over the county, no-data (-9999) outside the outline and
     in one injected hole (defect ``dem_nodata_hole``)."""
     xmin, ymin, xmax, ymax = outline_lonlat.bounds
+    step = max(step, float(np.sqrt((xmax - xmin) * (ymax - ymin) / 4_000_000)))  # at most ~4 million cells
     xs = np.arange(xmin - step, xmax + 2 * step, step) + step / 2
     ys = np.arange(ymax + step, ymin - 2 * step, -step) - step / 2
     X, Y = np.meshgrid(xs, ys)

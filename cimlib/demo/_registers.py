@@ -126,11 +126,11 @@ def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
 def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame, info: dict, n_target: int):
     county_code = info["code"]
     prefix = info["province_name"] + info["city_name"] + info["name"]
-    areas = admin.areas
     streets, comms = admin.level("街道"), admin.level("社区")
     rows = {}
 
     def add(level_rows: dict):
+        level_rows.setdefault("door_plate", np.full(len(level_rows["address_id"]), ""))
         for k, v in level_rows.items():
             rows.setdefault(k, []).append(np.asarray(v, dtype=object))
 
@@ -139,7 +139,7 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     etype_comm = comms["kind"].map({"社区": "31", "村": "33"}).to_numpy()
     n_admin = 1 + len(streets) + len(comms)
     admin_ids = _ids(f"{county_code}A", n_admin)
-    id_of_area = dict(zip(areas["area_code"], admin_ids))
+    id_of_area = dict(zip(np.concatenate([[county_code], streets["area_code"], comms["area_code"]]), admin_ids))
     full_area = {county_code: prefix}
     full_area.update(dict(zip(streets["area_code"], _cat(np.full(len(streets), prefix), streets["name"]))))
     full_area.update(dict(zip(comms["area_code"], _cat([full_area[c[:9]] for c in comms["area_code"]], comms["name"]))))
@@ -171,8 +171,8 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     ci = comm_index.get_indexer(b["community_code"])
     road_of_b = ci * k_roads + rng.integers(0, k_roads, nb)
     door = pd.Series(road_of_b).groupby(road_of_b).cumcount().to_numpy() * 2 + 1 + (road_of_b % 2)
-    cx = shapely.get_x(shapely.centroid(b.geometry.to_numpy()))
-    cy = shapely.get_y(shapely.centroid(b.geometry.to_numpy()))
+    bounds = shapely.bounds(b.geometry.to_numpy())  # the footprint's centre, also for invalid (bow-tie) polygons
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
 
     res_urban = ((b["use"] == "住宅") & (comms["kind"].to_numpy()[ci] == "社区")).to_numpy()
     order = np.lexsort((np.arange(nb), road_of_b))
@@ -188,13 +188,15 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     comp_road = ckeys // 10_000
     comp_names = unique_place_names(rng, n_comp, np.array(COMPOUND_SUFFIX)[rng.integers(0, len(COMPOUND_SUFFIX), n_comp)])
     comp_door = pd.Series(comp_road).groupby(comp_road).cumcount().to_numpy() * 2 + 101
-    comp_full = _cat(_cat([full_area[c] for c in road_comm[comp_road]], road_names[comp_road]), comp_door, np.full(n_comp, "号"), comp_names)
-    comp_x = np.bincount(cinv, weights=cx[res_urban], minlength=n_comp) / np.maximum(np.bincount(cinv, minlength=n_comp), 1)
-    comp_y = np.bincount(cinv, weights=cy[res_urban], minlength=n_comp) / np.maximum(np.bincount(cinv, minlength=n_comp), 1)
-    add({"address_id": comp_ids, "parent_id": road_ids[comp_road], "element_type": np.full(n_comp, "42"),
+    # a 院落 hangs under its community (level 3); its door plate on the road is part of its address text
+    comp_plate = _cat(road_names[comp_road], comp_door, np.full(n_comp, "号"))
+    comp_full = _cat([full_area[c] for c in road_comm[comp_road]], comp_plate, comp_names)
+    _, first = np.unique(cinv, return_index=True)  # a compound's point: its first building (always inside it)
+    comp_x, comp_y = cx[res_urban][first], cy[res_urban][first]
+    add({"address_id": comp_ids, "parent_id": [id_of_area[c] for c in road_comm[comp_road]], "element_type": np.full(n_comp, "42"),
          "address_type": np.full(n_comp, "院落"), "name": comp_names, "full_address": comp_full,
          "street_code": pd.Series(road_comm[comp_road]).str.slice(0, 9).to_numpy(), "community_code": road_comm[comp_road],
-         "building_id": np.full(n_comp, ""), "x": comp_x, "y": comp_y})
+         "building_id": np.full(n_comp, ""), "x": comp_x, "y": comp_y, "door_plate": comp_plate})
 
     # level 5: 建筑物
     bid = _ids(f"{county_code}A", nb, next_id)
@@ -223,7 +225,7 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     add({"address_id": uid, "parent_id": bid[ub], "element_type": np.full(len(ub), "61"), "address_type": np.full(len(ub), "单元"),
          "name": u_name, "full_address": _cat(b_full[ub], u_name), "street_code": b["street_code"].to_numpy()[ub],
          "community_code": b["community_code"].to_numpy()[ub], "building_id": b["building_id"].to_numpy()[ub],
-         "x": cx[ub] + rng.normal(0, 0.5, len(ub)), "y": cy[ub] + rng.normal(0, 0.5, len(ub))})
+         "x": cx[ub], "y": cy[ub]})
     unit_start = np.cumsum(n_units_b) - n_units_b
 
     used = next_id - 1
@@ -241,7 +243,7 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     add({"address_id": rid, "parent_id": parent, "element_type": np.full(len(room_h), "62"), "address_type": np.full(len(room_h), "户室"),
          "name": r_name, "full_address": _cat(pfull, r_name), "street_code": b["street_code"].to_numpy()[rb],
          "community_code": b["community_code"].to_numpy()[rb], "building_id": b["building_id"].to_numpy()[rb],
-         "x": cx[rb] + rng.normal(0, 0.5, len(rb)), "y": cy[rb] + rng.normal(0, 0.5, len(rb))})
+         "x": cx[rb], "y": cy[rb]})
 
     df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
     df.insert(3, "level", df["element_type"].str.slice(0, 1).astype("int64"))
@@ -249,7 +251,9 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     house_addr = bid[hb].astype(object)
     house_addr[room_h] = rid
     x, y = df.pop("x").to_numpy(dtype="float64"), df.pop("y").to_numpy(dtype="float64")
-    gdf = gpd.GeoDataFrame(df, geometry=shapely.points(x, y), crs=b.crs)
+    pts = shapely.points(x, y)
+    pts[np.isnan(x) | np.isnan(y)] = None  # admin and road elements are areas and lines: no point of their own
+    gdf = gpd.GeoDataFrame(df, geometry=pts, crs=b.crs)
     return gdf, house_addr
 
 
@@ -258,14 +262,22 @@ def _persons(rng, houses: pd.DataFrame, county_code: str, n: int) -> pd.DataFram
     if len(res) == 0:
         res = np.arange(len(houses))
     h = res[rng.integers(0, len(res), n)]
-    areas = reference_table("areas")["code"].to_numpy()
+    areas = reference_table("areas")["code"]
+    areas = areas[areas.str.slice(4, 5) != "7"].to_numpy()  # xx7x 开发区 codes are statistical, not GB/T 2260
+    local_code = county_code if county_code[4] != "7" else county_code[:4] + "01"
     local = rng.random(n) < 0.8
-    birthplace = np.where(local, county_code, areas[rng.integers(0, len(areas), n)])
+    birthplace = np.where(local, local_code, areas[rng.integers(0, len(areas), n)])
     days = rng.integers(0, (pd.Timestamp("2023-12-31") - pd.Timestamp("1940-01-01")).days, n)
     birth = (np.datetime64("1940-01-01") + days.astype("timedelta64[D]")).astype("datetime64[D]")
     ymd = pd.Series(birth.astype(str)).str.replace("-", "", regex=False).to_numpy()
     seq = rng.integers(0, 1000, n)
     body = _cat(birthplace, ymd, pd.Series(seq.astype(str)).str.zfill(3))
+    for _ in range(100):  # one number per person: redraw the sequence of collisions, keeping its parity (gender)
+        dup = pd.Series(body).duplicated().to_numpy()
+        if not dup.any():
+            break
+        seq[dup] = (seq[dup] + 2 * rng.integers(1, 500, int(dup.sum()))) % 1000
+        body[dup] = _cat(birthplace[dup], ymd[dup], pd.Series(seq[dup].astype(str)).str.zfill(3))
     idn = _cat(body, ric_check_char(body))
     return pd.DataFrame({
         "person_id": _ids(f"{county_code}P", n), "id_number": idn, "name": person_names(rng, n),
@@ -285,6 +297,11 @@ def _units(rng, b: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, county_code: s
     kind = rng.choice(["91", "92", "12", "52", "N2", "Y1"], n, p=[0.68, 0.15, 0.05, 0.05, 0.05, 0.02])
     alphabet = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
     org8 = _cat(*[alphabet[rng.integers(0, 10 if i < 2 else 31, n)] for i in range(8)])
+    for _ in range(100):  # organisation codes are unique
+        dup = pd.Series(org8).duplicated().to_numpy()
+        if not dup.any():
+            break
+        org8[dup] = _cat(*[alphabet[rng.integers(0, 10 if i < 2 else 31, int(dup.sum()))] for i in range(8)])
     org9 = _cat(org8, org_check_char(org8))
     body = _cat(kind, np.full(n, county_code), org9)
     uscc = _cat(body, uscc_check_char(body))
@@ -326,7 +343,8 @@ def _inject_addresses(rng, a: gpd.GeoDataFrame, admin: AdminAreas, truth: Truth)
     if len(codes) > 1:
         pts = np.empty((len(out), 2))
         for k in np.unique(other):  # one sampling per street, not per record
-            pts[other == k] = sample_points(streets.geometry.iloc[k], int((other == k).sum()), rng)
+            inner = shapely.buffer(streets.geometry.iloc[k], -30.0)  # well inside the other street
+            pts[other == k] = sample_points(inner if inner.area > 0 else streets.geometry.iloc[k], int((other == k).sum()), rng)
         a.loc[out, "geometry"] = shapely.points(pts)
         a.loc[out, "mapped_period"] = a.loc[out, "mapped_period"].replace("", PERIODS[-1]).to_numpy()  # geocoded, wrongly
         truth.add("addresses", ids[out], "address_outside_street")
@@ -376,7 +394,12 @@ def _inject_houses(rng, h: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     pairs = _dup_pairs(rng, n, n_defects(n, HOUSE_RATES["duplicate_code"]), taken)
     h.loc[pairs[:, 1], "house_code"] = h.loc[pairs[:, 0], "house_code"].to_numpy()
     truth.add("houses", ids[pairs.ravel()], "duplicate_code")
-    coded = np.concatenate([bad, pairs.ravel()])  # a wrong or duplicated code must be there at the last period
+    # a duplicated building code (a buildings defect) carries over into the house codes of both buildings
+    bcode = h["building_code"].to_numpy()
+    dup_b = pd.Series(bcode).duplicated(keep=False).to_numpy() & ~taken & (pd.Series(h["building_id"]).groupby(bcode).transform("nunique") > 1).to_numpy()
+    carried = np.flatnonzero(dup_b & pd.Series(h["house_code"]).duplicated(keep=False).to_numpy())
+    truth.add("houses", ids[carried], "duplicate_code")
+    coded = np.concatenate([bad, pairs.ravel(), carried])  # a wrong or duplicated code must be there at the last period
     h.loc[coded, "mapped_period"] = h.loc[coded, "mapped_period"].replace("", PERIODS[-1]).to_numpy()
     nob = pick(rng, np.arange(n), n_defects(n, HOUSE_RATES["house_no_building"]), taken)
     half = len(nob) // 2

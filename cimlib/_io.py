@@ -1,0 +1,51 @@
+"""Output helpers: atomic writes and file fingerprints."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it is renamed to ``path`` in one step.
+
+    An interrupted run leaves no half-written file under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_files(paths) -> str:
+    """One fingerprint for a set of files: sha256 over their relative names and contents, in sorted order."""
+    paths = sorted(Path(p) for p in paths)
+    if not paths:
+        return hashlib.sha256(b"").hexdigest()
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(str(p.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()

@@ -1,0 +1,142 @@
+"""Reader for Excel workbooks (``.xlsx``) through pandas and openpyxl."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ReadError
+from ._base import Reader
+from ._util import as_str_columns, points_from_columns, string_columns
+
+__all__ = ["XlsxReader", "flatten_header"]
+
+
+def flatten_header(columns) -> list[str]:
+    """Flatten a multi-row header into single names joined with ``_``.
+
+    Levels that pandas filled with ``Unnamed: ...`` (empty cells) are skipped, as are repeats of the
+    level above (vertically merged cells), so ``("基本信息", "名称")`` becomes ``基本信息_名称``.
+
+    Parameters
+    ----------
+    columns : pandas.Index or pandas.MultiIndex
+        Header read by pandas.
+
+    Returns
+    -------
+    list of str
+        One name per column.
+    """
+    names = []
+    for column in columns:
+        parts: list[str] = []
+        for level in column if isinstance(column, tuple) else (column,):
+            text = str(level).strip()
+            if text and not text.startswith("Unnamed:") and (not parts or parts[-1] != text):
+                parts.append(text)
+        names.append("_".join(parts))
+    return names
+
+
+class XlsxReader(Reader):
+    """Excel sheet; options ``sheet`` (name or index), ``header`` (row index or list), ``x``/``y``, ``dtype``.
+
+    A multi-row ``header`` is flattened with :func:`flatten_header` so that ``id_column``, ``x`` and ``y``
+    name single columns.
+    """
+
+    name = "xlsx"
+    suffixes = (".xlsx", ".xlsm")
+    options = {"sheet": (str, int), "header": (int, list), "x": str, "y": str, "dtype": (list, str)}
+
+    def _read(self, entry, path: Path, **kwargs: Any):
+        """Call :func:`pandas.read_excel` with the entry's sheet and header, flattening multi-row headers."""
+        import pandas as pd
+
+        sheet = entry.options.get("sheet", 0)
+        header = entry.options.get("header", 0)
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet, header=header, engine="openpyxl", **kwargs)
+        except ValueError as exc:
+            if "Worksheet" in str(exc):
+                raise ReadError(f"工作表 {sheet!r} 不存在（{exc}）", entry=entry.name, path=path) from exc
+            raise
+        if isinstance(header, list):
+            frame.columns = flatten_header(frame.columns)
+        return frame
+
+    def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
+        """Read the sheet.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            Workbook.
+        columns : sequence of str, optional
+            Columns to keep (plus ``geometry`` when ``x``/``y`` are set).
+
+        Returns
+        -------
+        pandas.DataFrame or geopandas.GeoDataFrame
+            Table; identifier and ``options.dtype`` columns as strings.
+
+        Raises
+        ------
+        ReadError
+            If the file is not a workbook or the sheet does not exist.
+        """
+        x, y = entry.options.get("x"), entry.options.get("y")
+        str_cols = string_columns(entry)
+        dtype = None
+        if str_cols:
+            if isinstance(entry.options.get("header", 0), list):
+                # flattened names are only known after reading the header: pass positions instead
+                names = list(self._read(entry, path, nrows=0).columns)
+                dtype = {names.index(c): str for c in str_cols if c in names}
+            else:
+                dtype = dict.fromkeys(str_cols, str)
+        frame = as_str_columns(self._read(entry, path, dtype=dtype or None), str_cols)
+        if x and y:
+            frame = points_from_columns(frame, x, y, entry.crs, entry.name, path)
+        if columns is not None:
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise ReadError(f"列不存在：{'、'.join(missing)}", entry=entry.name, path=path)
+            frame = frame[[c for c in frame.columns if c in columns or (x and c == "geometry")]]
+        return frame
+
+    def describe(self, entry, path: Path) -> dict[str, Any]:
+        """Columns from the header rows; rows from the sheet dimension (counted if the file lacks one).
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            Workbook.
+
+        Returns
+        -------
+        dict
+            See :data:`DESCRIBE_KEYS`; ``rows`` may include trailing blank rows kept in the sheet dimension.
+        """
+        import openpyxl
+
+        columns = [str(c) for c in self._read(entry, path, nrows=0).columns]
+        header = entry.options.get("header", 0)
+        header_rows = (max(header) if isinstance(header, list) else header) + 1
+        sheet = entry.options.get("sheet", 0)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            worksheet = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
+            total = worksheet.max_row
+            if total is None:
+                total = sum(1 for _ in worksheet.iter_rows(max_col=1, values_only=True))
+        finally:
+            workbook.close()
+        point = "Point" if entry.options.get("x") else None
+        return self.summary(entry, path, rows=max(total - header_rows, 0), columns=columns, geometry_type=point)
