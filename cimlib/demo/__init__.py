@@ -185,8 +185,10 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     bar.update()
 
     step(7)
-    sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
-                                                             period=SENSOR_PERIOD)
+    days = pd.Period(SENSOR_PERIOD, freq="M").days_in_month
+    with tqdm(total=days, desc="  监测数据（按日）", unit="天", leave=False, disable=not progress) as day_bar:
+        sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
+                                                                 period=SENSOR_PERIOD, progress=day_bar)
     truth.extend(sensor_defects)
     bar.update()
 

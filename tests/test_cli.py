@@ -1,0 +1,84 @@
+"""The ``cim`` command line, run as a user runs it (click's runner over the real functions)."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cimlib.cli import main
+from standards_checks import SCHEMA_NAMES
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "city"
+    res = CliRunner().invoke(main, ["demo", "--seed", "5", "--scale", "small", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["inventory", "--help"]])
+def test_help_explains_in_chinese(args):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0
+    assert "样例城市" in res.output or "数据资源清单" in res.output
+
+
+def test_demo_writes_catalog_and_truth(city):
+    doc = yaml.safe_load((city / "data_catalog.yaml").read_text(encoding="utf-8"))
+    assert doc["city_code"] == "421303"
+    assert {e["schema"] for e in doc["entries"]} <= set(SCHEMA_NAMES)
+    assert (city / "truth" / "defects.csv").exists()
+
+
+def test_demo_rejects_unknown_county(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--city", "999999", "--out", str(tmp_path / "x"), "--quiet"])
+    assert res.exit_code != 0
+    assert "999999" in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_inventory_lists_every_entry(city, tmp_path):
+    out = tmp_path / "inv"
+    res = CliRunner().invoke(main, ["inventory", "--catalog", str(city / "data_catalog.yaml"), "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    inv = pd.read_csv(out / "inventory.csv", encoding="utf-8-sig", dtype={"sha256": str})
+    assert len(inv) == 15 and set(inv.status) == {"正常"}
+    persons = inv.set_index("name").loc["persons"]
+    assert persons.rows == len(pd.read_parquet(city / "snapshots/persons/period=2024-09/part-0.parquet"))
+    assert len(persons.sha256) == 64
+    assert "数据资源清单" in (out / "inventory.html").read_text(encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["entries"] == 15 and manifest["inputs"]["persons"] == persons.sha256
+
+
+def test_inventory_turns_a_broken_entry_into_an_error_row(city, tmp_path):
+    doc = yaml.safe_load((city / "data_catalog.yaml").read_text(encoding="utf-8"))
+    for e in doc["entries"]:
+        e["path"] = str(city / e["path"])
+        if "snapshots" in e:
+            e["snapshots"]["path"] = str(city / e["snapshots"]["path"])
+    doc["entries"][4]["path"] = str(city / "data" / "missing.parquet")  # buildings
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes((city / "data" / "address_pipeline.parquet").read_bytes()[:500])
+    doc["entries"][13]["path"] = str(truncated)
+    cat = tmp_path / "data_catalog.yaml"
+    cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    before = {p: p.read_bytes() for p in [truncated]}
+    res = CliRunner().invoke(main, ["inventory", "--catalog", str(cat), "--out", str(tmp_path / "inv"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    inv = pd.read_csv(tmp_path / "inv" / "inventory.csv", encoding="utf-8-sig").set_index("name")
+    assert inv.loc["buildings", "status"] == "错误" and "missing.parquet" in inv.loc["buildings", "problem"]
+    assert inv.loc["address_pipeline", "status"] == "错误"
+    assert (inv.drop(["buildings", "address_pipeline"]).status == "正常").all()
+    assert {p: p.read_bytes() for p in before} == before  # inputs are never modified
+
+
+def test_inventory_of_a_malformed_catalog_is_a_clear_error(tmp_path):
+    cat = tmp_path / "data_catalog.yaml"
+    cat.write_text("version: 1\nentries:\n  - name: x\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["inventory", "--catalog", str(cat), "--out", str(tmp_path / "inv")])
+    assert res.exit_code != 0
+    assert "data_catalog.yaml" in res.output and "title_zh" in res.output
