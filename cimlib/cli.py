@@ -54,6 +54,7 @@ def main() -> None:
     常用流程：
       cim demo                     生成样例城市（随州市曾都区）及其数据目录
       cim inventory                列出数据目录中的全部数据资源（数据资源清单）
+      cim check                    按标准检查数据，输出问题清单（findings）与汇总
     """
 
 
@@ -102,6 +103,43 @@ def inventory(catalog: Path | None, out: Path, quiet: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     counts = "，".join(f"{k} {v} 项" for k, v in manifest["status_counts"].items())
     click.echo(f"数据资源清单：共 {manifest['entries']} 项（{counts}）→ {out}")
+
+
+@main.command()
+@CATALOG_OPTION
+@click.option("--dataset", "datasets", multiple=True, metavar="NAME",
+              help="只检查这些数据集（目录条目名称，可重复）；默认检查全部。")
+@click.option("--period", default=None, metavar="YYYY-MM", help="检查该月的快照（默认：当前数据）。")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
+              help="发现该级别（warning 含 error）的问题时以非零状态退出；默认总是返回 0。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/check"),
+              show_default=True, help="输出目录。")
+@click.option("--quiet", is_flag=True, help="不显示进度条。")
+def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, fail_on: str | None, out: Path,
+          quiet: bool) -> None:
+    """标准检查：按标准逐条检查数据，一次运行报告全部问题。
+
+    写出 OUT/findings.parquet、OUT/findings.csv（UTF-8 BOM）和 OUT/summary.csv（数据集 × 规则：检查数、
+    问题数、问题率）。个人信息（身份证号、姓名、电话、门牌）已脱敏。无法读取的数据集记为该数据集的问题，
+    其余数据集照常检查。
+    """
+    from cimlib.catalog import Catalog
+    from standards_checks import run_checks, write_check_outputs
+
+    try:
+        cat = Catalog.load(catalog or default_catalog())
+        result = run_checks(cat, list(datasets) or None, period=period, progress=not quiet)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from exc
+    info = write_check_outputs(result, out)
+    s = result.summary
+    click.echo(f"标准检查：{s['dataset'].nunique()} 个数据集、{len(s)} 项数据集×规则；"
+               f"错误 {info['errors']} 条，警告 {info['warnings']} 条 → {out}")
+    worst = s[s["failed"] > 0].sort_values("failed", ascending=False).head(10)
+    for r in worst.itertuples():
+        click.echo(f"  {r.dataset:<18} {r.rule_id:<8} {r.severity:<7} {r.failed:>8} 条  {r.message}")
+    if fail_on == "error" and info["errors"] or fail_on == "warning" and (info["errors"] or info["warnings"]):
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

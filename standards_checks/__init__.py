@@ -1,8 +1,10 @@
 """Standard checks (标准检查): pandera schemas and spatial / cross-dataset rules, defined once, run by engines.
 
-Each catalog entry names the schema that applies to it in its ``schema`` field; :data:`SCHEMA_NAMES` is that
-contract. The schemas and rules themselves (one pandera ``DataFrameModel`` per name, each rule carrying
-``rule_id``, severity, standard clause and a Chinese message) are the subject of the checks issue.
+- :mod:`standards_checks.api`: what a rule says (``rule_id``, severity, standard clause, Chinese message);
+- :mod:`standards_checks.schemas`: one pandera ``DataFrameModel`` per catalog schema with its rules;
+- :mod:`standards_checks.backends`: the engines that run them (pandas) and build the findings table.
+
+Each catalog entry names the schema that applies in its ``schema`` field; :data:`SCHEMA_NAMES` is that contract.
 """
 
 SCHEMA_NAMES = (
@@ -10,4 +12,8 @@ SCHEMA_NAMES = (
     "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks",
 )
 
-__all__ = ["SCHEMA_NAMES"]
+from standards_checks.api import FINDINGS_COLUMNS, RULES, Rule  # noqa: E402
+from standards_checks.backends import CheckResult, run_checks  # noqa: E402
+from standards_checks.checks_io import write_check_outputs  # noqa: E402
+
+__all__ = ["SCHEMA_NAMES", "FINDINGS_COLUMNS", "RULES", "Rule", "CheckResult", "run_checks", "write_check_outputs"]

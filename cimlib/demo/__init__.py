@@ -64,7 +64,7 @@ _ENTRIES = {
                 "内部", "每日", {"x": "lon", "y": "lat", "dtype": ["street_code", "road_id"]}),
     "readings": ("物联感知监测数据", "物联感知", "parquet", "data/readings", "device_id", "readings",
                  "市城市管理执法局", "内部", "实时", {}),
-    "address_pipeline": ("增量地址生产流程记录", "公共专题", "parquet", "data/address_pipeline.parquet", "address_id",
+    "address_pipeline": ("增量地址生产流程记录", "公共专题", "parquet", "data/address_pipeline.parquet", "step_id",
                          "address_pipeline", "市民政局", "内部", "每日", {}),
     "tasks": ("工作任务清单", "工程建设项目", "xlsx", "data/tasks.xlsx", "task_id", "tasks", "市政务服务和大数据管理局",
               "内部", "每月", {"sheet": "任务清单"}),
@@ -296,7 +296,8 @@ def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, d
                    "houses": len(reg.houses), "units": len(reg.units), "devices": len(devices),
                    "streets": int((admin.areas["level"] == "街道").sum()),
                    "communities": int((admin.areas["level"] == "社区").sum())},
-        "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in defects.groupby(["dataset", "defect"]).size().items()},
+        "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in
+                    defects.drop_duplicates(["dataset", "record_id", "defect"]).groupby(["dataset", "defect"]).size().items()},
         "fine_model_coverage_of_central_area": round(float(shapely.intersection(fine, central).area / central.area), 6),
         "dem_nodata_share_inside": round(float(dem.attrs["_nodata_share_inside"]), 6),
         "periods": list(PERIODS), "sensor_period": SENSOR_PERIOD,

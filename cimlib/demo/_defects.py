@@ -5,7 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DEFECT_COLUMNS = ["dataset", "record_id", "defect"]
+DEFECT_COLUMNS = ["dataset", "record_id", "defect", "rule_id"]
+
+DEFECT_RULES = {
+    ("buildings", "invalid_geometry"): ["GEO-001"],
+    ("buildings", "missing_height"): ["BLD-001"],
+    ("buildings", "height_floor_mismatch"): ["BLD-003"],
+    ("buildings", "duplicate_code"): ["BLD-004"],
+    ("buildings", "overlapping_footprint"): ["BLD-005"],
+    ("addresses", "missing_coordinates"): ["ADR-001"],
+    ("addresses", "address_outside_street"): ["ADR-002"],
+    ("addresses", "broken_parent"): ["ADR-003"],
+    ("persons", "bad_check_digit"): ["PER-001"],
+    ("persons", "duplicate_code"): ["PER-002"],
+    ("persons", "person_no_address"): ["PER-003"],
+    ("persons", "bad_phone"): ["PER-004"],
+    ("houses", "bad_check_digit"): ["HSE-001"],
+    ("houses", "missing_code"): ["HSE-002"],
+    ("houses", "duplicate_code"): ["HSE-003"],
+    ("houses", "house_no_building"): ["HSE-004"],
+    ("houses", "bad_structure"): ["HSE-005"],
+    ("units", "bad_check_digit"): ["UNT-001"],
+    ("units", "duplicate_code"): ["UNT-002"],
+    ("units", "unit_no_address"): ["UNT-003"],
+}
+"""The rule(s) of ``standards_checks`` each injected defect must trigger (empty: no rule yet, e.g. sensor defects,
+which the sensor analytics measure instead)."""
 
 
 def n_defects(n: int, rate: float, minimum: int = 2) -> int:
@@ -26,12 +51,17 @@ class Truth:
 
     def extend(self, frame: pd.DataFrame) -> None:
         if len(frame):
-            self._parts.append(frame[DEFECT_COLUMNS].astype(str))
+            self._parts.append(frame[["dataset", "record_id", "defect"]].astype(str))
 
     def frame(self) -> pd.DataFrame:
+        """One row per defect and rule it must trigger (``rule_id`` empty where no rule applies yet)."""
         if not self._parts:
             return pd.DataFrame(columns=DEFECT_COLUMNS, dtype=str)
         df = pd.concat(self._parts, ignore_index=True).drop_duplicates()
+        rules = pd.DataFrame([(d, f, r) for (d, f), rs in DEFECT_RULES.items() for r in rs],
+                             columns=["dataset", "defect", "rule_id"])
+        df = df.merge(rules, on=["dataset", "defect"], how="left")
+        df["rule_id"] = df["rule_id"].fillna("")
         return df.sort_values(DEFECT_COLUMNS, kind="stable").reset_index(drop=True)
 
 

@@ -59,9 +59,11 @@ def build_pipeline(rng: np.random.Generator, addresses: pd.DataFrame, truth: Tru
     df = pd.concat(frames, ignore_index=True)
     df["period"] = pd.Series(new["entry_period"].to_numpy(), index=ids).reindex(df["address_id"]).to_numpy()
     df = df.sort_values(["address_id", "stage_order", "attempt"], kind="stable").reset_index(drop=True)
+    df.insert(0, "step_id", df["address_id"] + "-" + df["stage_order"].astype(str) + "-" + df["attempt"].astype(str))
     df["submitted_at"] = df["submitted_at"].astype("datetime64[s]")
     df["completed_at"] = df["completed_at"].astype("datetime64[s]")
-    truth.add("address_pipeline", ids[fail], "first_submission_failed")
+    # the record that fails is the returned first submission of the stage
+    truth.add("address_pipeline", ids[fail] + "-" + (fail_stage[fail] + 1).astype(str) + "-1", "first_submission_failed")
     return df
 
 

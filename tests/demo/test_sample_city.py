@@ -25,7 +25,7 @@ def _tree(root: Path) -> list[str]:
 
 
 def _defects(city: Path, dataset: str, defect: str) -> set[str]:
-    t = pd.read_csv(city / "truth" / "defects.csv", dtype=str)
+    t = pd.read_csv(city / "truth" / "defects.csv", dtype=str, keep_default_na=False)
     return set(t.loc[(t.dataset == dataset) & (t.defect == defect), "record_id"])
 
 
@@ -105,11 +105,12 @@ def test_admin_partition_has_no_gaps_or_overlaps(city_a):
 
 
 def test_defects_file_columns_and_ids_exist(city_a):
-    t = pd.read_csv(city_a / "truth" / "defects.csv", dtype=str)
-    assert list(t.columns) == ["dataset", "record_id", "defect"]
+    t = pd.read_csv(city_a / "truth" / "defects.csv", dtype=str, keep_default_na=False)
+    assert list(t.columns) == ["dataset", "record_id", "defect", "rule_id"]
     assert not t.duplicated().any()
+    assert (t.loc[t.dataset.isin(["buildings", "addresses", "persons", "houses", "units"]), "rule_id"] != "").all()
     cat = Catalog.load(city_a / "data_catalog.yaml")
-    for dataset in ("buildings", "addresses", "persons", "houses", "units", "devices"):
+    for dataset in ("buildings", "addresses", "persons", "houses", "units", "devices", "address_pipeline"):
         ids = set(cat.read(dataset)[cat[dataset].id_column].astype(str))
         assert set(t.loc[t.dataset == dataset, "record_id"]) <= ids, dataset
 
