@@ -48,7 +48,10 @@ def mask_values(values, kind: str) -> pd.Series:
 
 
 def _stars(k, index) -> pd.Series:
-    return pd.Series(np.char.multiply("*", np.asarray(k, dtype=np.int64)), index=index, dtype=object)
+    k = np.asarray(k, dtype=np.int64)
+    if k.size == 0:
+        return pd.Series([], index=index, dtype=object)
+    return pd.Series(np.char.multiply("*", k), index=index, dtype=object)
 
 
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:

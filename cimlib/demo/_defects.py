@@ -28,6 +28,7 @@ DEFECT_RULES = {
     ("units", "bad_check_digit"): ["UNT-001"],
     ("units", "duplicate_code"): ["UNT-002"],
     ("units", "unit_no_address"): ["UNT-003"],
+    ("dem", "dem_nodata_hole"): ["DEM-001"],
 }
 """The rule(s) of ``standards_checks`` each injected defect must trigger (empty: no rule yet, e.g. sensor defects,
 which the sensor analytics measure instead)."""
