@@ -6,4 +6,6 @@ echo "==> 生成样例城市（seed=${CIM_SEED:-7}, scale=${CIM_SCALE:-small}, c
 .venv/bin/cim demo --seed "${CIM_SEED:-7}" --scale "${CIM_SCALE:-small}" --city "${CIM_CITY:-421303}"
 echo "==> 主流程：数据目录清单"
 .venv/bin/cim inventory --out reports/inventory
+echo "==> 主流程：标准检查"
+.venv/bin/cim check --out reports/check
 echo "==> 完成。输出见 reports/"

@@ -11,7 +11,7 @@ DEFECT_RULES = {
     ("buildings", "invalid_geometry"): ["GEO-001"],
     ("buildings", "missing_height"): ["BLD-001"],
     ("buildings", "height_floor_mismatch"): ["BLD-003"],
-    ("buildings", "duplicate_code"): ["BLD-004"],
+    ("buildings", "duplicate_code"): ["BLD-004", "BLD-007"],
     ("buildings", "overlapping_footprint"): ["BLD-005"],
     ("addresses", "missing_coordinates"): ["ADR-001"],
     ("addresses", "address_outside_street"): ["ADR-002"],
@@ -25,10 +25,14 @@ DEFECT_RULES = {
     ("houses", "duplicate_code"): ["HSE-003"],
     ("houses", "house_no_building"): ["HSE-004"],
     ("houses", "bad_structure"): ["HSE-005"],
+    ("houses", "ambiguous_building_code"): ["HSE-007"],
     ("units", "bad_check_digit"): ["UNT-001"],
     ("units", "duplicate_code"): ["UNT-002"],
     ("units", "unit_no_address"): ["UNT-003"],
     ("dem", "dem_nodata_hole"): ["DEM-001"],
+    ("readings", "unknown_device"): ["RDG-001"],
+    ("readings", "ts_out_of_range"): ["RDG-002"],
+    ("readings", "duplicate"): ["RDG-004"],
 }
 """The rule(s) of ``standards_checks`` each injected defect must trigger (empty: no rule yet, e.g. sensor defects,
 which the sensor analytics measure instead)."""

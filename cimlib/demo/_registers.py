@@ -87,6 +87,9 @@ def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.
 
     addresses = _inject_addresses(rng, addresses, admin, truth)
     houses = _inject_houses(rng, houses, truth)
+    # houses of buildings whose code was duplicated carry a code that now names two buildings
+    dup_buildings = real.loc[real["building_code"].duplicated(keep=False), "building_id"]
+    truth.add("houses", houses.loc[houses["building_id"].isin(dup_buildings), "house_id"].to_numpy(), "ambiguous_building_code")
     persons = _inject_persons(rng, persons, truth)
     units = _inject_units(rng, units, truth)
     for name, df, id_col in (("addresses", addresses, "address_id"), ("houses", houses, "house_id"),

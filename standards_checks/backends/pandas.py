@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from cimlib.catalog import Catalog, CatalogError, CRSMismatchError
 from cimlib.geo import gauss_kruger_crs
+from cimlib.lookup import index_in
 from cimlib.privacy import PERSONAL_COLUMNS, mask_values
 from standards_checks.api import FINDINGS_COLUMNS, RULES, dataset_rules, structural_rule_id
 from standards_checks.schemas import MODELS
@@ -53,10 +54,10 @@ class Context:
                 return e
         raise CatalogError("数据目录中没有该数据集（规则需要它）", entry=name, path=self.catalog.path)
 
-    def ids(self, name: str) -> pd.Index:
-        """The record identifiers of a dataset (its catalog ``id_column``)."""
+    def ids(self, name: str) -> pd.Series:
+        """The record identifiers of a dataset (its catalog ``id_column``), for :func:`cimlib.lookup.isin`."""
         entry = self._entry(name)
-        return pd.Index(self.frame(name)[entry.id_column].dropna().unique())
+        return self.frame(name)[entry.id_column]
 
     def schema_of(self, frame) -> str | None:
         return self._schema_by_frame.get(id(frame))
@@ -92,16 +93,18 @@ class Context:
         areas = areas[areas["level"] == level]
         polys = pd.Series(areas.geometry.to_numpy(), index=areas["area_code"].to_numpy())
         polys = polys[~polys.index.duplicated()]
+        shapely.prepare(polys.to_numpy())  # indexed point-in-polygon: areas have thousands of vertices
         g = frame.geometry.to_numpy()
         present = ~shapely.is_missing(g) & ~shapely.is_empty(g)
         b = np.full((len(g), 4), np.nan)
         b[present] = shapely.bounds(g[present])
         pts = shapely.points((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
-        claimed = polys.reindex(frame[code_col].to_numpy()).to_numpy()
-        known = ~pd.isna(claimed)
+        pos = index_in(frame[code_col], pd.Series(polys.index.to_numpy(dtype=object), dtype="str"))
+        known = pos >= 0
+        claimed = polys.to_numpy()[np.maximum(pos, 0)]
         inside = np.zeros(len(g), dtype=bool)
         sel = present & known
-        inside[sel] = shapely.covered_by(pts[sel], claimed[sel])
+        inside[sel] = shapely.covers(claimed[sel], pts[sel])  # prepared polygon first: indexed test
         return pd.Series(present & ~inside, index=frame.index)
 
 
@@ -143,6 +146,10 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
     if hasattr(frame, "rio") and hasattr(frame, "dims"):  # rasters: the raster rules of the schema
         return _raster_findings(ctx, name, entry, frame, applied)
     if not isinstance(frame, pd.DataFrame):  # rasters, cubes and out-of-core (Dask) tables have their own engines
+        from standards_checks.backends.dask import check_dask_dataset, is_dask_frame
+
+        if is_dask_frame(frame):
+            return check_dask_dataset(ctx, name, entry, frame, applied)
         return _empty()
     ctx.register(name, entry.schema, frame)
     parts = []

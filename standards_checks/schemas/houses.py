@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from cimlib.codes.ids import bdcdyh_valid, house_code_valid
+from cimlib.lookup import index_in, isin
 from standards_checks.api import column_rule, frame_rule
 
 
@@ -51,15 +53,14 @@ def code_duplicate(frame, ctx) -> pd.Series:
 @frame_rule("houses", "HSE-004", severity="error", standard="一标三实：实有房屋关联建筑物", message="实有房屋未关联到存在的建筑物",
             column="building_id", needs=("buildings",))
 def no_building(frame, ctx) -> pd.Series:
-    return ~frame["building_id"].isin(ctx.ids("buildings"))
+    return pd.Series(~isin(frame["building_id"], ctx.ids("buildings")), index=frame.index)
 
 
 @frame_rule("houses", "HSE-006", severity="error", standard="制码用码一致：同一建筑在各部门数据中编码一致",
             message="房屋所记建筑物编码与建筑白模中该建筑的编码不一致", column="building_code", needs=("buildings",))
 def building_code_consistent(frame, ctx) -> pd.Series:
     b = ctx.frame("buildings")
-    code_of = pd.Series(b["building_code"].to_numpy(), index=b["building_id"].to_numpy())
-    code_of = code_of[~code_of.index.duplicated()]
-    expected = code_of.reindex(frame["building_id"].to_numpy()).to_numpy()
-    has = pd.notna(expected) & frame["building_code"].notna().to_numpy()
-    return pd.Series(has & (frame["building_code"].to_numpy() != expected), index=frame.index)
+    pos = index_in(frame["building_id"], b["building_id"])
+    expected = b["building_code"].to_numpy(dtype=object)[np.maximum(pos, 0)]
+    has = (pos >= 0) & pd.notna(expected) & frame["building_code"].notna().to_numpy()
+    return pd.Series(has & (frame["building_code"].to_numpy(dtype=object) != expected), index=frame.index)

@@ -6,6 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from cimlib.lookup import isin
 from cimlib.codes.ids import phone_valid, ric_valid
 from standards_checks.api import column_rule, frame_rule
 
@@ -44,4 +45,4 @@ def id_duplicate(frame, ctx) -> pd.Series:
 @frame_rule("persons", "PER-003", severity="error", standard="一标三实：实有人口关联标准地址",
             message="实有人口未关联到存在的标准地址", column="address_id", needs=("addresses",))
 def no_address(frame, ctx) -> pd.Series:
-    return ~frame["address_id"].isin(ctx.ids("addresses"))
+    return pd.Series(~isin(frame["address_id"], ctx.ids("addresses")), index=frame.index)

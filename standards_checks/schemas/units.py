@@ -6,6 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from cimlib.lookup import isin
 from cimlib.codes.ids import phone_valid, uscc_valid
 from standards_checks.api import column_rule, frame_rule
 
@@ -37,7 +38,7 @@ def uscc_duplicate(frame, ctx) -> pd.Series:
 @frame_rule("units", "UNT-003", severity="error", standard="一标三实：实有单位关联标准地址",
             message="实有单位未关联到存在的标准地址", column="address_id", needs=("addresses",))
 def no_address(frame, ctx) -> pd.Series:
-    return ~frame["address_id"].isin(ctx.ids("addresses"))
+    return pd.Series(~isin(frame["address_id"], ctx.ids("addresses")), index=frame.index)
 
 
 @frame_rule("units", "UNT-004", severity="warning", standard="YD/T 2376 号码格式", message="联系电话格式不正确",

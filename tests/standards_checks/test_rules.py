@@ -140,3 +140,59 @@ def test_cim_check_writes_outputs_and_fail_on(tmp_path):
     assert failing.exit_code == 1
     unknown = runner.invoke(main, ["check", "--catalog", cat, "--dataset", "nope", "--out", str(tmp_path / "o3")])
     assert unknown.exit_code != 0 and "nope" in unknown.output
+
+
+@pytest.mark.parametrize("name, schema, frame, rule_id, expected", [
+    ("roads", "roads", gpd.GeoDataFrame({"road_id": ["R1", "R2"], "width_m": [24.0, 0.5]},
+                                        geometry=[shapely.LineString([(113.3, 31.7), (113.31, 31.7)])] * 2, crs=4490),
+     "ROD-001", {"R2"}),
+    ("control_lines", "control_lines", gpd.GeoDataFrame({"line_id": ["K1", "K2"], "line_type": ["绿线", "橙线"]},
+                                                        geometry=[shapely.box(113.3, 31.7, 113.31, 31.71)] * 2, crs=4490),
+     "CTL-001", {"K2"}),
+    ("tasks", "tasks", pd.DataFrame({"task_id": ["T1", "T2", "T3"], "task_name": ["a", "b", "c"], "department": ["d"] * 3,
+                                     "deadline": pd.to_datetime(["2024-06-30", None, "2024-09-30"]),
+                                     "status": ["已完成", "进行中", "搁置"],
+                                     "completed_date": pd.to_datetime(["2024-06-01", None, None])}), "TSK-001", {"T3"}),
+    ("tasks", "tasks", pd.DataFrame({"task_id": ["T1", "T2"], "task_name": ["a", "b"], "department": ["d"] * 2,
+                                     "deadline": pd.to_datetime(["2024-06-30", None]), "status": ["进行中", "进行中"],
+                                     "completed_date": pd.to_datetime([None, None])}), "TSK-002", {"T2"}),
+    ("tasks", "tasks", pd.DataFrame({"task_id": ["T1", "T2"], "task_name": ["a", "b"], "department": ["d"] * 2,
+                                     "deadline": pd.to_datetime(["2024-06-30"] * 2), "status": ["已完成", "进行中"],
+                                     "completed_date": pd.to_datetime([None, "2024-05-01"])}), "TSK-003", {"T1", "T2"}),
+    ("address_pipeline", "address_pipeline", pd.DataFrame({
+        "step_id": ["A-1-1", "A-2-1", "A-3-1"], "address_id": ["A"] * 3, "stage": ["自规提名", "住建审核", "民政确认"],
+        "attempt": [1, 1, 1], "submitted_at": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-05"]),
+        "completed_at": pd.to_datetime(["2024-03-02", "2024-03-03", "2024-03-04"]), "result": ["通过", "通过", "搁置"]}),
+     "PIP-001", {"A-2-1"}),
+])
+def test_planning_and_work_rules(tmp_path, name, schema, frame, rule_id, expected):
+    r = run_checks(_catalog(tmp_path, {name: (frame, schema, frame.columns[0])}))
+    assert _failing(r, rule_id) == expected
+
+
+def test_pipeline_result_and_time_order(tmp_path):
+    frame = pd.DataFrame({"step_id": ["A-1-1", "A-2-1"], "address_id": ["A"] * 2, "stage": ["自规提名", "住建加工"],
+                          "attempt": [1, 1], "submitted_at": pd.to_datetime(["2024-03-01", "2024-03-05"]),
+                          "completed_at": pd.to_datetime(["2024-03-02", "2024-03-04"]), "result": ["通过", "搁置"]})
+    r = run_checks(_catalog(tmp_path, {"address_pipeline": (frame, "address_pipeline", "step_id")}))
+    assert _failing(r, "PIP-002") == {"A-2-1"} and _failing(r, "PIP-003") == {"A-2-1"}
+
+
+def test_a_building_code_naming_two_buildings_across_datasets(tmp_path):
+    b = gpd.GeoDataFrame({"building_id": ["B1", "B2"], "building_code": ["C1", "C2"], "floors": [3, 3],
+                          "height": [10.0, 10.0], "community_code": [None, None]},
+                         geometry=[shapely.box(113.30, 31.70, 113.3001, 31.7001), shapely.box(113.31, 31.70, 113.3101, 31.7001)],
+                         crs=4490)
+    h = pd.DataFrame({"house_id": ["H1", "H2", "H3"], "house_code": [None] * 3, "bdcdyh": [None] * 3,
+                      "building_id": ["B1", "B2", "B9"], "building_code": ["C1", "C1", "C2"]})  # H2 says C1 for B2
+    r = run_checks(_catalog(tmp_path, {"buildings": (b, "buildings", "building_id"), "houses": (h, "houses", "house_id")}))
+    assert _failing(r, "HSE-007") == {"H1", "H2"}   # H3's building does not exist: that is HSE-004's business
+    assert _failing(r, "BLD-007") == {"B1"}          # the building record whose code is ambiguous
+    assert _failing(r, "HSE-006") == {"H2"}         # 制码用码一致: the house's copy disagrees with the building's
+
+
+def test_rules_document_is_current():
+    from standards_checks.rules_doc import render
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "checks.md").read_text(encoding="utf-8")
+    assert doc == render(), "docs/checks.md is stale: run python -m standards_checks.rules_doc > docs/checks.md"

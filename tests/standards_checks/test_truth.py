@@ -11,7 +11,7 @@ from standards_checks import RULES, run_checks
 CHECKED = sorted({d for d, _ in DEFECT_RULES})
 
 
-@pytest.fixture(scope="module", params=[("small", 7), ("small", 11), ("medium", 7)], ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(scope="module", params=[("small", 7), ("small", 11), ("medium", 7), ("medium", 11)], ids=lambda p: f"{p[0]}-{p[1]}")
 def city_run(request, tmp_path_factory):
     scale, seed = request.param
     city = build_sample_city(tmp_path_factory.mktemp("chk") / f"{scale}{seed}", seed=seed, scale=scale, progress=False).parent
