@@ -306,16 +306,21 @@ def _parse2d_matrix(m: np.ndarray, lvl: int):
     return east, north, ux, uy, bad
 
 
+def _levels_from_lengths(arr, table: dict, problem: str) -> np.ndarray:
+    """Level of each code from its length (``table``: length -> level); a clear error for any other length."""
+    lens = _lengths(arr)
+    lv = np.zeros(arr.shape[0], dtype=np.int64)
+    for length, L in table.items():
+        lv[lens == length] = L
+    if (lv == 0).any():
+        _bad_code(arr, np.flatnonzero(lv == 0), problem)
+    return lv
+
+
 def _parse2d(code):
     """Group codes by length, validate, return (scalar, arr, levels, east, north, ux, uy)."""
     scalar, arr = _code_array(code)
-    lens = _lengths(arr)
-    lv = np.zeros(arr.shape[0], dtype=np.int64)
-    for length, L in _LEN_TO_LEVEL.items():
-        lv[lens == length] = L
-    if (lv == 0).any():
-        _bad_code(arr, np.flatnonzero(lv == 0),
-                  f"length must be one of {LEVEL_LENGTHS[1:]} (levels 1..10)")
+    lv = _levels_from_lengths(arr, _LEN_TO_LEVEL, f"length must be one of {LEVEL_LENGTHS[1:]} (levels 1..10)")
     n = arr.shape[0]
     east = np.zeros(n, dtype=bool)
     north = np.zeros(n, dtype=bool)
@@ -388,13 +393,7 @@ def level(code):
         not checked (use :func:`decode` for full validation).
     """
     scalar, arr = _code_array(code)
-    lens = _lengths(arr)
-    lv = np.zeros(arr.shape[0], dtype=np.int64)
-    for length, L in _LEN_TO_LEVEL.items():
-        lv[lens == length] = L
-    if (lv == 0).any():
-        _bad_code(arr, np.flatnonzero(lv == 0),
-                  f"length must be one of {LEVEL_LENGTHS[1:]} (levels 1..10)")
+    lv = _levels_from_lengths(arr, _LEN_TO_LEVEL, f"length must be one of {LEVEL_LENGTHS[1:]} (levels 1..10)")
     return int(lv[0]) if scalar else lv
 
 
@@ -636,13 +635,8 @@ def encode_3d(lon, lat, h, level: int = 10, layout: str = "interleaved"):
 def _split3d(code):
     """(scalar, arr, lv, is_appended, appended-form uint32 matrices grouped by level)."""
     scalar, arr = _code_array(code)
-    lens = _lengths(arr)
-    lv = np.zeros(arr.shape[0], dtype=np.int64)
-    for length, L in _LEN3D_TO_LEVEL.items():
-        lv[lens == length] = L
-    if (lv == 0).any():
-        _bad_code(arr, np.flatnonzero(lv == 0),
-                  f"3D code length must be one of {LEVEL_LENGTHS_3D[1:]} (levels 1..10)")
+    lv = _levels_from_lengths(arr, _LEN3D_TO_LEVEL,
+                              f"3D code length must be one of {LEVEL_LENGTHS_3D[1:]} (levels 1..10)")
     groups = {}
     appended = np.zeros(arr.shape[0], dtype=bool)
     for L in np.unique(lv):

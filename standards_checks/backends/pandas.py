@@ -157,7 +157,6 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
     if id_col and id_col not in frame:
         parts.append(_one(name, structural_rule_id("missing_column"), None, id_col, f"缺少记录标识字段 {id_col}"))
         return pd.concat(parts, ignore_index=True)
-    positions_ok = np.arange(len(frame))
     if id_col:
         dup = frame[id_col].duplicated(keep=False).to_numpy() & frame[id_col].notna().to_numpy()
         parts.append(_rows(name, structural_rule_id("duplicate_id"), frame, entry, np.flatnonzero(dup), id_col))

@@ -9,12 +9,13 @@ from pandera.typing.geopandas import GeoSeries
 
 from cimlib.codes import address as tree
 from standards_checks.api import frame_rule
+from standards_checks.schemas._common import Model
 
 ON_MAP_TYPES = ("院落", "建筑物", "单元", "户室")
 _STD = "DB42/T 2175-2024 统一标准地址（要素层级，待核实）"
 
 
-class Addresses(pa.DataFrameModel):
+class Addresses(Model):
     """Columns of the standard-address element table."""
 
     address_id: Series[str]
@@ -27,10 +28,6 @@ class Addresses(pa.DataFrameModel):
     street_code: Series[str] = pa.Field(nullable=True)
     community_code: Series[str] = pa.Field(nullable=True)
     geometry: GeoSeries = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 @frame_rule("addresses", "ADR-001", severity="error", standard="一标三实上图：院落/建筑物/单元/户室地址应有坐标",

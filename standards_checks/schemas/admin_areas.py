@@ -11,6 +11,7 @@ from pandera.typing.geopandas import GeoSeries
 
 from cimlib.codes.divisions import division_valid
 from standards_checks.api import frame_rule
+from standards_checks.schemas._common import Model
 
 PARTITION_TOLERANCE_M2 = 1.0
 """A gap or overlap of at most this many square metres is numerical noise (sub-millimetre slivers along a
@@ -19,7 +20,7 @@ shared border after reprojection), not a hole in the partition."""
 _CHILD = {"区": "街道", "街道": "社区"}
 
 
-class AdminAreas(pa.DataFrameModel):
+class AdminAreas(Model):
     """Columns of the admin-area layer (区/街道/社区)."""
 
     area_code: Series[str]
@@ -27,10 +28,6 @@ class AdminAreas(pa.DataFrameModel):
     level: Series[str] = pa.Field(isin=["区", "街道", "社区"])
     parent_code: Series[str] = pa.Field(nullable=True)
     geometry: GeoSeries
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 @frame_rule("admin_areas", "ADM-001", severity="error", standard="GB/T 2260 / 统计用区划代码：代码存在于区划代码表",

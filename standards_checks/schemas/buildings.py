@@ -10,13 +10,14 @@ from pandera.typing import Series
 from pandera.typing.geopandas import GeoSeries
 
 from standards_checks.api import column_rule, frame_rule
+from standards_checks.schemas._common import Model, repeated
 
 FLOOR_HEIGHT_RANGE = (2.2, 8.0)  # metres per floor: outside this, height and floors disagree
 HEIGHT_RANGE = (2.0, 600.0)
 OVERLAP_TOLERANCE_M2 = 1.0  # two footprints sharing more than this area overlap
 
 
-class Buildings(pa.DataFrameModel):
+class Buildings(Model):
     """Columns of the building white model; rules below."""
 
     building_id: Series[str]
@@ -25,10 +26,6 @@ class Buildings(pa.DataFrameModel):
     floors: Series[int] = pa.Field(nullable=True)
     height: Series[float] = pa.Field(nullable=True)
     geometry: GeoSeries
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("buildings", "height", "BLD-002", severity="error", standard="CIM 基础平台技术导则 白模：高度属性必填且合理",
                  message=f"建筑高度超出合理范围（{HEIGHT_RANGE[0]}–{HEIGHT_RANGE[1]} 米）")
@@ -52,8 +49,7 @@ def height_floors(frame, ctx) -> pd.Series:
 @frame_rule("buildings", "BLD-004", severity="error", standard="编码赋码：建筑物编码唯一", message="建筑物编码重复",
             column="building_code")
 def code_duplicate(frame, ctx) -> pd.Series:
-    code = frame["building_code"]
-    return code.notna() & code.duplicated(keep=False)
+    return repeated(frame, "building_code")
 
 
 @frame_rule("buildings", "BLD-005", severity="error", standard="CJJ/T 315-2022 §4 拓扑：建筑底面不重叠",

@@ -13,6 +13,7 @@ from pandera.typing import Series
 from pandera.typing.geopandas import GeoSeries
 
 from standards_checks.api import column_rule, frame_rule
+from standards_checks.schemas._common import Model
 
 DEVICE_CATEGORIES = {
     "WP": "供水压力",
@@ -33,7 +34,7 @@ here (and in the generator's ``cimlib.demo._sensors.DEVICE_TYPES``) when the pro
 _STD = "物联感知设备接入约定（设备登记表，待核实）"
 
 
-class Devices(pa.DataFrameModel):
+class Devices(Model):
     """Columns of the device register."""
 
     device_id: Series[str]
@@ -44,10 +45,6 @@ class Devices(pa.DataFrameModel):
     lon: Series[float] = pa.Field(nullable=True, required=False)  # a CSV register: the point is built from lon/lat
     lat: Series[float] = pa.Field(nullable=True, required=False)
     geometry: GeoSeries = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("devices", "interval_s", "DEV-001", severity="error", standard=f"{_STD}：采样间隔为正整数秒",
                  message="设备采样间隔（interval_s）应大于 0")

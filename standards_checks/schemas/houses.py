@@ -8,11 +8,12 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from cimlib.codes.ids import bdcdyh_valid, house_code_valid
-from cimlib.lookup import index_in, isin
+from cimlib.lookup import index_in
 from standards_checks.api import column_rule, frame_rule
+from standards_checks.schemas._common import Model, repeated, unlinked
 
 
-class Houses(pa.DataFrameModel):
+class Houses(Model):
     """Columns of the 实有房屋 register."""
 
     house_id: Series[str]
@@ -20,10 +21,6 @@ class Houses(pa.DataFrameModel):
     bdcdyh: Series[str] = pa.Field(nullable=True)
     building_id: Series[str] = pa.Field(nullable=True)
     building_code: Series[str] = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("houses", "house_code", "HSE-001", severity="error",
                  standard="JGJ/T 246-2012 房屋代码结构与校验码（校验表待核实）", message="房屋代码无效（结构或校验码错误）",
@@ -46,14 +43,13 @@ def code_missing(frame, ctx) -> pd.Series:
 @frame_rule("houses", "HSE-003", severity="error", standard="JGJ/T 246-2012：房屋代码唯一", message="房屋代码重复",
             column="house_code")
 def code_duplicate(frame, ctx) -> pd.Series:
-    s = frame["house_code"]
-    return s.notna() & s.duplicated(keep=False)
+    return repeated(frame, "house_code")
 
 
 @frame_rule("houses", "HSE-004", severity="error", standard="一标三实：实有房屋关联建筑物", message="实有房屋未关联到存在的建筑物",
             column="building_id", needs=("buildings",))
 def no_building(frame, ctx) -> pd.Series:
-    return pd.Series(~isin(frame["building_id"], ctx.ids("buildings")), index=frame.index)
+    return unlinked(frame, "building_id", ctx, "buildings")
 
 
 @frame_rule("houses", "HSE-006", severity="error", standard="制码用码一致：同一建筑在各部门数据中编码一致",

@@ -6,12 +6,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from cimlib.lookup import isin
 from cimlib.codes.ids import phone_valid, ric_valid
 from standards_checks.api import column_rule, frame_rule
+from standards_checks.schemas._common import Model, repeated, unlinked
 
 
-class Persons(pa.DataFrameModel):
+class Persons(Model):
     """Columns of the 实有人口 register."""
 
     person_id: Series[str]
@@ -19,10 +19,6 @@ class Persons(pa.DataFrameModel):
     name: Series[str] = pa.Field(nullable=True)
     phone: Series[str] = pa.Field(nullable=True)
     address_id: Series[str] = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("persons", "id_number", "PER-001", severity="error", standard="GB 11643-1999 §4–§5 公民身份号码结构与校验码",
                  message="公民身份号码无效（长度、出生日期或校验码错误）")
@@ -38,11 +34,10 @@ class Persons(pa.DataFrameModel):
 @frame_rule("persons", "PER-002", severity="error", standard="GB 11643-1999：公民身份号码唯一",
             message="公民身份号码重复（多人使用同一号码）", column="id_number")
 def id_duplicate(frame, ctx) -> pd.Series:
-    s = frame["id_number"]
-    return s.notna() & s.duplicated(keep=False)
+    return repeated(frame, "id_number")
 
 
 @frame_rule("persons", "PER-003", severity="error", standard="一标三实：实有人口关联标准地址",
             message="实有人口未关联到存在的标准地址", column="address_id", needs=("addresses",))
 def no_address(frame, ctx) -> pd.Series:
-    return pd.Series(~isin(frame["address_id"], ctx.ids("addresses")), index=frame.index)
+    return unlinked(frame, "address_id", ctx, "addresses")

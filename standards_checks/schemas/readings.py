@@ -27,6 +27,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from standards_checks.api import frame_rule
+from standards_checks.schemas._common import Model
 
 KEY = ("device_id", "ts")
 """Columns identifying a reading."""
@@ -38,16 +39,12 @@ _STD = "物联感知监测数据接入约定（待核实）"
 _DAY = np.timedelta64(1, "D")
 
 
-class Readings(pa.DataFrameModel):
+class Readings(Model):
     """Columns of the reading files (``metric``, ``quality``, ``received_at`` are optional here)."""
 
     device_id: Series[str]
     ts: Series[pd.Timestamp]
     value: Series[float] = pa.Field(nullable=True)  # missing values are RDG-003, not a structural null
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 def record_ids(frame: pd.DataFrame) -> pd.Series:

@@ -7,13 +7,14 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from standards_checks.api import column_rule, frame_rule
+from standards_checks.schemas._common import Model
 
 TASK_STATUSES = ("已完成", "进行中", "未开始", "逾期")
 PIPELINE_STAGES = ("自规提名", "住建加工", "民政确认", "不动产登记", "公安组装", "网格核验")
 PIPELINE_RESULTS = ("通过", "退回")
 
 
-class Tasks(pa.DataFrameModel):
+class Tasks(Model):
     """The programme's task list."""
 
     task_id: Series[str]
@@ -21,10 +22,6 @@ class Tasks(pa.DataFrameModel):
     department: Series[str]
     deadline: Series[pd.Timestamp] = pa.Field(nullable=True)
     status: Series[str]
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("tasks", "status", "TSK-001", severity="error", standard="工作方案任务清单：任务状态",
                  message=f"任务状态应为 {'/'.join(TASK_STATUSES)} 之一")
@@ -46,7 +43,7 @@ def completion_consistent(frame, ctx) -> pd.Series:
     return done != has_date
 
 
-class AddressPipeline(pa.DataFrameModel):
+class AddressPipeline(Model):
     """One row per address × stage × attempt."""
 
     step_id: Series[str]
@@ -56,10 +53,6 @@ class AddressPipeline(pa.DataFrameModel):
     submitted_at: Series[pd.Timestamp]
     completed_at: Series[pd.Timestamp] = pa.Field(nullable=True)
     result: Series[str] = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
     @column_rule("address_pipeline", "stage", "PIP-001", severity="error",
                  standard="增量地址生产流程：自规提名→住建加工→民政确认→不动产登记→公安组装→网格核验", message="流程环节名称不在规定环节之内")
