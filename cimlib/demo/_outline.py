@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.affinity
 
 from cimlib.codes.divisions import county
 from cimlib.geo import gcj02_to_wgs84
@@ -60,12 +61,37 @@ def _to_cgcs2000(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.make_valid(out) if not shapely.is_valid(out) else out
 
 
+FALLBACK_MAX_KM2 = 2_500.0
+"""A parent city's or province's outline standing in for a county is cut to a disc of this area around its
+representative point: a county-sized sample city, not a province-sized one (Xinjiang is 1.6 million km²)."""
+
+
+def _area_km2(geom: shapely.Geometry) -> float:
+    lat = shapely.centroid(geom).y
+    return geom.area * 111.32 * 111.32 * np.cos(np.radians(lat))
+
+
+def _clip_fallback(outline: Outline) -> Outline:
+    geom = outline.geometry
+    if _area_km2(geom) <= FALLBACK_MAX_KM2:
+        return outline
+    parts = shapely.get_parts(geom)
+    centre = shapely.point_on_surface(parts[np.argmax(shapely.area(parts))])
+    r_km = np.sqrt(FALLBACK_MAX_KM2 / np.pi)
+    disc = shapely.affinity.scale(centre.buffer(1.0, quad_segs=32), r_km / (111.32 * np.cos(np.radians(centre.y))),
+                                  r_km / 111.32, origin=centre)
+    clipped = shapely.intersection(geom, disc)
+    source = f"{outline.source}, cut to a {FALLBACK_MAX_KM2:,.0f} km² disc around ({centre.x:.4f}, {centre.y:.4f})"
+    return Outline(code=outline.code, geometry=clipped, source=source, exact=False)
+
+
 def county_outline(code: str) -> Outline:
     """Outline of a county-level division, converted from GCJ-02 to CGCS2000.
 
     Resolution order: the file named by the code; a county of the same city (or province) whose name has the same
     stem (counties renamed or re-coded after the boundary set was made, e.g. 祁阳县 → 祁阳市); the parent city's
-    outline (development zones ``xx7x`` and other units that have no boundary of their own).
+    outline (development zones ``xx7x`` and other units that have no boundary of their own), then the province's,
+    cut to :data:`FALLBACK_MAX_KM2` around its representative point when larger.
 
     Parameters
     ----------
@@ -116,6 +142,7 @@ def county_outline(code: str) -> Outline:
     for parent, label in ((info["city_code"] + "00", "所属地级市"), (info["province_code"] + "0000", "所属省份")):
         rel = f"amap/land/{parent}.geojson"
         if os.path.exists(f"{root}/{rel}"):
-            return load(rel, False, f"; {info['name']} has no boundary of its own, using {label} {parent}")
+            out = load(rel, False, f"; {info['name']} has no boundary of its own, using {label} {parent}")
+            return _clip_fallback(out)
         tried.append(rel)
     raise ValueError(f"没有找到 {code} {info['name']} 的边界（已尝试 {', '.join(tried)}）")

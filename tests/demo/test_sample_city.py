@@ -213,6 +213,16 @@ def test_outline_fallback_for_a_development_zone():
     assert not o.exact and "130100" in o.source
 
 
+def test_province_fallback_is_cut_to_county_size(tmp_path):
+    from cimlib.demo._outline import FALLBACK_MAX_KM2, _area_km2
+
+    o = county_outline("659011")  # 新星市: only the province (Xinjiang, 1.6 million km²) has an outline
+    assert not o.exact and "650000" in o.source
+    assert 0.9 * FALLBACK_MAX_KM2 < _area_km2(o.geometry) <= FALLBACK_MAX_KM2
+    city = build_sample_city(tmp_path / "xx", seed=1, city="659011", progress=False).parent
+    assert Catalog.load(city / "data_catalog.yaml").read("buildings").within(o.geometry.buffer(1e-9)).all()
+
+
 def test_refuses_to_overwrite_a_foreign_folder(tmp_path):
     (tmp_path / "mine.txt").write_text("x")
     with pytest.raises(ValueError, match="拒绝覆盖"):
