@@ -20,6 +20,8 @@ from standards_checks.api import FINDINGS_COLUMNS, RULES, dataset_rules, structu
 from standards_checks.schemas import MODELS
 
 _GENERIC = ("GEO-001", "GEO-002", "GEO-003", "GEO-004")
+DASK_SCHEMAS = ("readings",)
+"""Schemas whose records are a stream keyed by (device, time), checked by the Dask engine however they are stored."""
 
 
 class Context:
@@ -145,9 +147,13 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
     applied = applied if applied is not None else []
     if hasattr(frame, "rio") and hasattr(frame, "dims"):  # rasters: the raster rules of the schema
         return _raster_findings(ctx, name, entry, frame, applied)
-    if not isinstance(frame, pd.DataFrame):  # rasters, cubes and out-of-core (Dask) tables have their own engines
-        from standards_checks.backends.dask import check_dask_dataset, is_dask_frame
+    from standards_checks.backends.dask import check_dask_dataset, is_dask_frame
 
+    if entry.schema in DASK_SCHEMAS and isinstance(frame, pd.DataFrame):  # a stream delivered as one file
+        import dask.dataframe as dd
+
+        frame = dd.from_pandas(frame, npartitions=max(1, len(frame) // 5_000_000))
+    if not isinstance(frame, pd.DataFrame):  # rasters, cubes and out-of-core (Dask) tables have their own engines
         if is_dask_frame(frame):
             return check_dask_dataset(ctx, name, entry, frame, applied)
         return _empty()

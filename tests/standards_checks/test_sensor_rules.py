@@ -272,3 +272,19 @@ def test_device_rules(tmp_path):
     result = run_checks(Catalog.load(tmp_path / "c.yaml"), ["devices"])
     got = set(result.findings[["record_id", "rule_id"]].itertuples(index=False, name=None))
     assert got == {("D2", "DEV-001"), ("D3", "DEV-002"), ("D4", "DEV-003"), ("D5", "DEV-003")}
+
+
+def test_readings_in_one_file_use_the_same_engine(tmp_path):
+    """A readings table delivered as a single Parquet file gets the stream rules, not per-record id rules."""
+    _tiny_catalog(tmp_path, DAYS)  # writes the partitioned folder and the catalog
+    single = tmp_path / "readings_single.parquet"
+    pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "readings").rglob("*.parquet"))]).to_parquet(single)
+    doc = yaml.safe_load((tmp_path / "data_catalog.yaml").read_text(encoding="utf-8"))
+    doc["entries"][1]["path"] = single.name
+    (tmp_path / "data_catalog.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    result = run_checks(Catalog.load(tmp_path / "data_catalog.yaml"), ["readings"])
+    f = result.findings
+    assert "SYS-005" not in set(f.rule_id)  # device_id is not a record key of a stream
+    # without day partitions RDG-002 cannot run; every other rule finds what it finds on the partitioned folder
+    assert _got(result) == {t for t in EXPECTED if t[1] != "RDG-002"}
+    assert f.loc[f.rule_id == "SYS-006", "message"].str.contains("RDG-002").all()
