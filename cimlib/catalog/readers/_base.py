@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -192,6 +192,36 @@ class Reader:
                 f"坐标参考系不一致：声明 {entry.crs}，文件为 {crs_label(found)}", entry=entry.name, path=path
             )
         return None
+
+    def with_declared_crs(self, entry: CatalogEntry, path: Path, obj: Any, found: object | None,
+                          assign: Callable[[Any, pyproj.CRS], Any], on_error: Callable[[], Any] | None = None) -> Any:
+        """Check the file's CRS with :meth:`check_crs` and, when the file has none, assign the declared one.
+
+        Parameters
+        ----------
+        entry, path
+            As for :meth:`check_crs`.
+        obj : object
+            What was read (a GeoDataFrame, DataArray or Dataset).
+        found : object or None
+            The CRS found in the file.
+        assign : callable
+            ``assign(obj, crs) -> obj`` with the declared CRS set.
+        on_error : callable, optional
+            Called before a mismatch is raised (to close an open file).
+
+        Returns
+        -------
+        object
+            ``obj``, with the declared CRS where the file had none.
+        """
+        try:
+            assumed = self.check_crs(entry, path, found)
+        except Exception:
+            if on_error is not None:
+                on_error()
+            raise
+        return obj if assumed is None else assign(obj, assumed)
 
     def crs_matches(self, entry: CatalogEntry, found: object | None) -> bool | None:
         """Whether the file CRS matches the declared one, ``None`` when either is missing.

@@ -60,10 +60,7 @@ class OgrReader(Reader):
 
         frame = pyogrio.read_dataframe(path, columns=list(columns) if columns is not None else None, **self.ogr_kwargs(entry, path))
         frame = as_str_columns(frame, string_columns(entry))
-        assumed = self.check_crs(entry, path, frame.crs)
-        if assumed is not None:
-            frame = frame.set_crs(assumed)
-        return frame
+        return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs))
 
     def describe(self, entry, path: Path) -> dict[str, Any]:
         """Feature count, fields, CRS, geometry type and (cheap) bounds from :func:`pyogrio.read_info`.

@@ -81,10 +81,7 @@ class GeoParquetReader(Reader):
             import geopandas as gpd
 
             frame = as_str_columns(gpd.read_parquet(path, columns=wanted), str_cols)
-        assumed = self.check_crs(entry, path, frame.crs)
-        if assumed is not None:
-            frame = frame.set_crs(assumed)
-        return frame
+        return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs))
 
     def describe(self, entry, path: Path) -> dict[str, Any]:
         """Rows, columns, CRS, geometry types and bbox from the Parquet footer and ``geo`` metadata.

@@ -50,13 +50,8 @@ class GeoTiffReader(Reader):
         if columns is not None:
             raise ReadError("栅格数据没有列，不能指定 columns", entry=entry.name, path=path)
         array = rioxarray.open_rasterio(path)
-        try:
-            assumed = self.check_crs(entry, path, array.rio.crs)
-        except Exception:
-            array.close()
-            raise
-        if assumed is not None:
-            array = array.rio.write_crs(assumed.to_wkt())
+        array = self.with_declared_crs(entry, path, array, array.rio.crs,
+                                       lambda a, crs: a.rio.write_crs(crs.to_wkt()), on_error=array.close)
         band = entry.options.get("band")
         if band is not None:
             bands = [int(b) for b in array["band"].values]

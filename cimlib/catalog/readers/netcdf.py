@@ -97,13 +97,8 @@ class NetCDFReader(Reader):
         if missing:
             dataset.close()
             raise ReadError(f"变量不存在：{'、'.join(missing)}；文件中的变量：{'、'.join(names)}", entry=entry.name, path=path)
-        try:
-            assumed = self.check_crs(entry, path, _dataset_crs(dataset))
-        except Exception:
-            dataset.close()
-            raise
-        if assumed is not None:
-            dataset = dataset.rio.write_crs(assumed.to_wkt())
+        dataset = self.with_declared_crs(entry, path, dataset, _dataset_crs(dataset),
+                                         lambda d, crs: d.rio.write_crs(crs.to_wkt()), on_error=dataset.close)
         if variable:
             return dataset[variable]
         if columns is not None:
