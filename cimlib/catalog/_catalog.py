@@ -232,6 +232,35 @@ class Catalog:
         result["periods"] = entry.snapshots.available() if entry.snapshots else []
         return result
 
+    def files(self, name: str, period: str | None = None) -> list[Path]:
+        """The files an entry's data consists of (for fingerprints), without reading them.
+
+        Parameters
+        ----------
+        name : str
+            Entry name.
+        period : str, optional
+            A snapshot period instead of the current data.
+
+        Returns
+        -------
+        list of pathlib.Path
+            Sorted; a Shapefile's sidecar files and a partitioned folder's parts included.
+
+        Raises
+        ------
+        EntryNotFoundError, SourceNotFoundError, CatalogError
+            As :meth:`read`.
+        """
+        entry = self[name]
+        reader = get_reader(entry.format)()
+        path = self._source(entry, reader, period)
+        if path.is_dir():
+            return sorted(list_files(path))
+        if entry.format == "shapefile":
+            return sorted(f for f in path.parent.iterdir() if f.is_file() and f.stem == path.stem)
+        return [path]
+
     def periods(self, name: str) -> list[str]:
         """Snapshot periods of an entry, declared or present on disk.
 

@@ -48,6 +48,8 @@ _ENTRIES = {
     "dem": ("数字高程模型", "时空基础", "geotiff", "data/dem.tif", None, "dem", "市自然资源和规划局", "内部", "每年", {}),
     "buildings": ("建筑白模", "时空基础", "geoparquet", "data/buildings.parquet", "building_id", "buildings",
                   "市自然资源和规划局", "内部", "季度", {}),
+    "white_model_extent": ("白模生产范围（按批次）", "时空基础", "geoparquet", "data/white_model_extent.parquet", "extent_id",
+                           "white_model_extent", "市自然资源和规划局", "内部", "季度", {}),
     "fine_model_extent": ("精模生产范围", "时空基础", "geoparquet", "data/fine_model_extent.parquet", "extent_id",
                           "fine_model_extent", "市自然资源和规划局", "内部", "季度", {}),
     "roads": ("道路中心线", "时空基础", "gpkg", "data/roads.gpkg", "road_id", "roads", "市住房和城乡建设局", "公开",
@@ -206,6 +208,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
                                geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([fine], crs=crs)).iloc[0], boundary)],
                                crs=CGCS2000)
     write_geoparquet(fine_ll, data / "fine_model_extent.parquet")
+    white = _white_model_batches(_rng(seed, 11), areas_ll, admin)
+    write_geoparquet(white, data / "white_model_extent.parquet")
     write_gpkg(roads_ll, data / "roads.gpkg", "roads")
     dev = devices.drop(columns="geometry")
     write_csv(pd.DataFrame(dev), data / "devices.csv")
@@ -221,10 +225,30 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     write_csv(events, tdir / "sensor_events.csv")
     write_parquet(health, tdir / "sensor_health.parquet")
     facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects)
+    facts["white_model_produced_by"] = dict(zip(white["area_code"], white["produced_by"]))
     (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _write_catalog(root, info, seed, sc.name)
     bar.update()
     bar.close()
+
+
+def _white_model_batches(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, admin) -> gpd.GeoDataFrame:
+    """The white model's production extent: one polygon per community, delivered in monthly batches.
+
+    Communities nearest the centre come first (2024-01); the last few rural ones arrive in 2024-07, after the
+    programme's 2024-06-30 deadline for 全市域白模, so the coverage series has something to show.
+    """
+    comm = areas_ll[areas_ll["level"] == "社区"].reset_index(drop=True)
+    proj = admin.level("社区").set_index("area_code").reindex(comm["area_code"])
+    c = shapely.centroid(proj.geometry.to_numpy())
+    dist = np.hypot(shapely.get_x(c) - admin.center[0], shapely.get_y(c) - admin.center[1])
+    rank = np.argsort(np.argsort(dist + rng.uniform(0, 0.15 * admin.radius, len(comm)), kind="stable"), kind="stable")
+    share = (rank + 0.5) / max(len(comm), 1)
+    batch = np.searchsorted([0.25, 0.5, 0.7, 0.85, 0.93, 0.97, 1.0], share, side="right")  # 2024-01 .. 2024-07
+    produced = np.array([PERIODS[min(b, 6)] for b in batch])
+    return gpd.GeoDataFrame({"extent_id": [f"{a}-WM" for a in comm["area_code"]], "area_code": comm["area_code"].to_numpy(),
+                             "model_level": "白模", "batch": (batch + 1).astype("int64"), "produced_by": produced},
+                            geometry=comm.geometry.to_numpy(), crs=CGCS2000)
 
 
 def _to_ll(gdf, densify: float | None = 25.0):

@@ -56,6 +56,40 @@ def _lifecycle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return periods[entry_i], mapped
 
 
+def _entry_after_parent(addresses: pd.DataFrame, entry: np.ndarray) -> np.ndarray:
+    """An address element cannot enter the register before its parent: push each entry to its parent's or later."""
+    periods = np.array(PERIODS)
+    ei = np.searchsorted(periods, entry)
+    pos = pd.Index(addresses["address_id"]).get_indexer(addresses["parent_id"])
+    has = pos >= 0
+    for _ in range(10):  # the tree is at most 8 levels deep
+        new = ei.copy()
+        new[has] = np.maximum(ei[has], ei[pos[has]])
+        if (new == ei).all():
+            break
+        ei = new
+    return periods[ei]
+
+
+def _same_life(df: pd.DataFrame, rows: np.ndarray, key: np.ndarray, mapped_too: bool) -> None:
+    """Records sharing a duplicated code enter (and, for codes that appear when mapped, get coded) together.
+
+    A duplicate is a duplicate only once both records exist; aligning their periods makes the injected defect
+    present from the month the records enter, so the truth holds for every monthly snapshot.
+    """
+    if not len(rows):
+        return
+    key = pd.Series(np.asarray(key, dtype=object))
+    entry = pd.Series(df["entry_period"].to_numpy()[rows])
+    entry = entry.groupby(key).transform("max").to_numpy()
+    df.loc[rows, "entry_period"] = entry
+    mapped = df["mapped_period"].to_numpy()[rows]
+    if mapped_too:
+        mapped = pd.Series(mapped).groupby(key).transform("max").to_numpy()
+    mapped = np.where((mapped != "") & (mapped < entry), entry, mapped)
+    df.loc[rows, "mapped_period"] = mapped
+
+
 def _cat(*parts) -> np.ndarray:
     out = pd.Series(np.asarray(parts[0], dtype=object)).astype(str)
     return out.str.cat([pd.Series(np.asarray(p, dtype=object)).astype(str) for p in parts[1:]]).to_numpy()
@@ -80,6 +114,11 @@ def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.
     on_map = addresses["address_type"].isin(ON_MAP_TYPES).to_numpy()
     entry, mapped = _lifecycle(rng, len(addresses))
     entry[~on_map], mapped[~on_map] = PERIODS[0], PERIODS[0]
+    entry = _entry_after_parent(addresses, entry)
+    # 增量地址 (buildings and rooms registered after January) come out of the production pipeline geocoded
+    produced = addresses["address_type"].isin(["建筑物", "户室"]).to_numpy() & (entry > PERIODS[0])
+    mapped[produced] = entry[produced]
+    mapped = np.where((mapped != "") & (mapped < entry), entry, mapped)
     addresses["entry_period"], addresses["mapped_period"] = entry, mapped
     for name, df in (("houses", houses), ("persons", persons), ("units", units)):
         e, m = _lifecycle(rng, len(df))
@@ -375,6 +414,7 @@ def _inject_persons(rng, p: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     truth.add("persons", ids[bad], "bad_check_digit")
     pairs = _dup_pairs(rng, n, n_defects(n, PERSON_RATES["duplicate_code"]), taken)
     p.loc[pairs[:, 1], "id_number"] = p.loc[pairs[:, 0], "id_number"].to_numpy()
+    _same_life(p, pairs.ravel(), np.repeat(np.arange(len(pairs)), 2), mapped_too=False)
     truth.add("persons", ids[pairs.ravel()], "duplicate_code")
     noaddr = pick(rng, np.arange(n), n_defects(n, PERSON_RATES["person_no_address"]), taken)
     half = len(noaddr) // 2
@@ -404,10 +444,13 @@ def _inject_houses(rng, h: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     truth.add("houses", ids[carried], "duplicate_code")
     coded = np.concatenate([bad, pairs.ravel(), carried])  # a wrong or duplicated code must be there at the last period
     h.loc[coded, "mapped_period"] = h.loc[coded, "mapped_period"].replace("", PERIODS[-1]).to_numpy()
+    dups = np.concatenate([pairs.ravel(), carried])
+    _same_life(h, dups, h["house_code"].to_numpy()[dups], mapped_too=True)
     nob = pick(rng, np.arange(n), n_defects(n, HOUSE_RATES["house_no_building"]), taken)
     half = len(nob) // 2
     h.loc[nob[:half], "building_id"] = None
     h.loc[nob[half:], "building_id"] = _cat(h["building_id"].to_numpy()[nob[half:]], np.full(len(nob) - half, "X"))
+    h.loc[nob, "building_code"] = None  # no usable reference to a building at all (not even its code)
     truth.add("houses", ids[nob], "house_no_building")
     bs = pick(rng, np.arange(n), n_defects(n, HOUSE_RATES["bad_structure"]), taken)
     h.loc[bs, "bdcdyh"] = _wrong_char(rng, h["bdcdyh"].to_numpy()[bs], 19, "ABCDE")  # 定着物特征码 must be F/L/Q/W
@@ -424,6 +467,7 @@ def _inject_units(rng, u: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     truth.add("units", ids[bad], "bad_check_digit")
     pairs = _dup_pairs(rng, n, n_defects(n, UNIT_RATES["duplicate_code"]), taken)
     u.loc[pairs[:, 1], "uscc"] = u.loc[pairs[:, 0], "uscc"].to_numpy()
+    _same_life(u, pairs.ravel(), np.repeat(np.arange(len(pairs)), 2), mapped_too=False)
     truth.add("units", ids[pairs.ravel()], "duplicate_code")
     noaddr = pick(rng, np.arange(n), n_defects(n, UNIT_RATES["unit_no_address"]), taken)
     u.loc[noaddr, "address_id"] = None

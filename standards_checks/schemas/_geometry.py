@@ -13,7 +13,8 @@ CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)  # lon_min, lat_min, lon_max, lat_max (C
 EXPECTED_TYPES = {
     "admin_areas": {"Polygon", "MultiPolygon"}, "central_area": {"Polygon", "MultiPolygon"},
     "control_lines": {"Polygon", "MultiPolygon"}, "buildings": {"Polygon", "MultiPolygon"},
-    "fine_model_extent": {"Polygon", "MultiPolygon"}, "roads": {"LineString", "MultiLineString"},
+    "fine_model_extent": {"Polygon", "MultiPolygon"}, "white_model_extent": {"Polygon", "MultiPolygon"},
+    "roads": {"LineString", "MultiLineString"},
     "addresses": {"Point"}, "devices": {"Point"},
 }
 

@@ -1,0 +1,127 @@
+"""What the metrics measure: the 一标三实 classes, the metric catalogue and the programme's dated targets.
+
+Everything a metric depends on is declared here once, and ``docs/metrics.md`` states the same in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+METRICS_COLUMNS = ["metric_id", "dataset", "area_code", "area_level", "period", "numerator", "denominator", "value",
+                   "name_zh", "area_name", "unit", "inputs_sha256"]
+"""Columns of the metrics table: DESIGN.md's eight, then the Chinese name, area name, unit of ``value`` and the
+fingerprint of the input files the number was computed from."""
+
+LEVELS = ("county", "street", "community")
+LEVEL_ZH = {"county": "区县", "street": "街道（乡镇）", "community": "社区（村）"}
+LOCATION_COLUMNS = ("geometry", "lon", "lat", "x", "y")
+
+
+@dataclass(frozen=True)
+class RegisterClass:
+    """One 一标三实 class: where its records are, what its identification code is, how it reaches the map.
+
+    Attributes
+    ----------
+    schema : str
+        Catalog schema of the register (the entry is found by schema, so a city may name it as it likes).
+    name_zh : str
+    code_column : str
+        The identification code that 编码率 measures.
+    code_rules : tuple of str
+        Further rules about the code (besides every rule reported on ``code_column``).
+    map_rules : tuple of str
+        Rules about location and links, measured by 上图率 through the linking instead of by 治理率.
+    link_keys : tuple of (str, str)
+        ``(column here, column in the target)`` tried in order for the code link.
+    link_target : str
+        Schema of what the record is linked to (``buildings`` or ``addresses``).
+    scope : tuple of str
+        Values of ``address_type`` counted (addresses only: the elements that are places, not the admin chain).
+    """
+
+    schema: str
+    name_zh: str
+    code_column: str
+    code_rules: tuple = ()
+    map_rules: tuple = ()
+    link_keys: tuple = ()
+    link_target: str = ""
+    scope: tuple = field(default=())
+
+
+CLASSES = {
+    "addresses": RegisterClass("addresses", "标准地址", "address_id", code_rules=("SYS-005",),
+                               map_rules=("ADR-001", "ADR-002"),
+                               link_keys=(("building_id", "building_id"), ("building_code", "building_code")),
+                               link_target="buildings", scope=("院落", "建筑物", "单元", "户室")),
+    "persons": RegisterClass("persons", "实有人口", "id_number", code_rules=("PER-001", "PER-002"), map_rules=("PER-003",),
+                             link_keys=(("address_id", "address_id"),), link_target="addresses"),
+    "houses": RegisterClass("houses", "实有房屋", "house_code", code_rules=("HSE-001", "HSE-002", "HSE-003", "HSE-006", "HSE-007"),
+                            map_rules=("HSE-004",), link_keys=(("building_id", "building_id"), ("building_code", "building_code")),
+                            link_target="buildings"),
+    "units": RegisterClass("units", "实有单位", "uscc", code_rules=("UNT-001", "UNT-002"), map_rules=("UNT-003",),
+                           link_keys=(("address_id", "address_id"),), link_target="addresses"),
+}
+"""The four classes of 一标三实 (standard addresses + actual population, houses, organisations)."""
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """A metric of the catalogue: id, Chinese name template, unit of ``value``."""
+
+    metric_id: str
+    name_zh: str
+    unit: str = "比率"
+
+
+METRICS = {m.metric_id: m for m in [
+    MetricDef("governance_rate", "{cls}治理率"),
+    MetricDef("coding_rate", "{cls}编码率"),
+    MetricDef("mapping_rate", "{cls}上图率"),
+    MetricDef("house_coding_rate", "房屋赋码率"),
+    MetricDef("address_qualification_rate", "增量地址生产合格率"),
+    *[MetricDef(f"stage_pass_rate_s{k}", f"{s}环节一次通过率") for k, s in
+      enumerate(("自规提名", "住建加工", "民政确认", "不动产登记", "公安组装", "网格核验"), start=1)],
+    MetricDef("lead_time_median_days", "增量地址生产周期中位数", unit="天"),
+    MetricDef("lead_time_p90_days", "增量地址生产周期90分位数", unit="天"),
+    MetricDef("white_model_coverage", "白模覆盖率（县域）"),
+    MetricDef("fine_model_coverage", "精模覆盖率（中心城区）"),
+    MetricDef("white_model_completeness", "白模完整率（对照实有房屋）"),
+]}
+"""Every metric the workbench computes (see ``docs/metrics.md`` for numerator, denominator and linking)."""
+
+STAGES = ("自规提名", "住建加工", "民政确认", "不动产登记", "公安组装", "网格核验")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dated target of the work plan: ``metric`` of ``dataset`` must reach ``target`` by ``deadline``."""
+
+    target_id: str
+    name_zh: str
+    metric_id: str
+    dataset: str
+    target: float
+    deadline: str  # YYYY-MM-DD
+    comparator: str = ">="
+
+
+def _class_targets() -> list[Target]:
+    out = []
+    for key, cls in CLASSES.items():
+        for metric, word in (("mapping_rate", "上图率"), ("coding_rate", "编码率")):
+            out.append(Target(f"{key}.{metric}.50", f"{cls.name_zh}{word}达到50%", metric, key, 0.5, "2024-06-30"))
+            out.append(Target(f"{key}.{metric}.100", f"{cls.name_zh}{word}达到100%", metric, key, 1.0, "2024-09-30"))
+    return out
+
+
+TARGETS = [
+    *_class_targets(),
+    Target("address_pipeline.qualification.100", "增量地址生产合格率100%", "address_qualification_rate", "address_pipeline",
+           1.0, "2024-09-30"),
+    Target("houses.house_coding.100", "房屋编码赋码全覆盖", "house_coding_rate", "houses", 1.0, "2024-09-30"),
+    Target("white_model.coverage.100", "全市域三维白模覆盖100%", "white_model_coverage", "white_model_extent", 1.0, "2024-06-30"),
+    Target("fine_model.coverage.100", "中心城区精模覆盖100%", "fine_model_coverage", "fine_model_extent", 1.0, "2024-09-30"),
+]
+"""Targets seen in the programme documents (STANDARDS.md §5); deadlines are the work plan's."""

@@ -1,0 +1,397 @@
+"""Compute the metrics table of a catalog: every metric, at every area level, for every monthly snapshot.
+
+``compute_metrics`` is what ``cim metrics`` and the report notebooks call. A month's metrics read only that month's
+snapshot of the registers (and the layers that have no snapshots). A dataset that cannot be read becomes a problem
+row and evidence, never a crash of the run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from cimlib._io import sha256_file
+from cimlib.catalog import Catalog, CatalogError
+from cimlib.metrics import pipeline as _pipeline
+from cimlib.metrics._areas import Areas, roll_up
+from cimlib.metrics._spec import CLASSES, METRICS, METRICS_COLUMNS, STAGES
+from cimlib.metrics.coverage import area_coverage, clip_to, completeness_counts, extent_as_of, project
+from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_records, projected_crs
+from cimlib.metrics.registers import STATUS_COLUMNS, code_ok_any, record_status
+
+PROBLEM_COLUMNS = ["period", "dataset", "problem"]
+
+
+@dataclass
+class MetricsResult:
+    """What a metrics run produced.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        The metrics table (:data:`cimlib.metrics.METRICS_COLUMNS`).
+    evidence : pandas.DataFrame
+        Per record and period, the records that lower a register metric and why (:data:`STATUS_COLUMNS` + period);
+        record identifiers and codes of places only, no personal values.
+    problems : pandas.DataFrame
+        Datasets that could not be used (``period, dataset, problem``).
+    inputs : dict
+        Input file (relative to the catalog) -> sha256.
+    """
+
+    metrics: pd.DataFrame
+    evidence: pd.DataFrame
+    problems: pd.DataFrame
+    inputs: dict = field(default_factory=dict)
+
+
+def _entry_by_schema(catalog: Catalog, schema: str) -> str | None:
+    for e in catalog:
+        if e.schema == schema:
+            return e.name
+    return None
+
+
+class _Run:
+    """Reads and fingerprints shared by every period of one run."""
+
+    def __init__(self, catalog: Catalog, tolerance_m: float):
+        self.catalog = catalog
+        self.tolerance_m = tolerance_m
+        self.names = {s: _entry_by_schema(catalog, s) for s in
+                      ("admin_areas", "central_area", "buildings", "white_model_extent", "fine_model_extent",
+                       "address_pipeline", *CLASSES)}
+        self._static: dict[str, object] = {}
+        self._sha: dict[str, str] = {}
+        self.problems: list[tuple] = []
+        self.root = catalog.path.parent
+
+    def periods(self) -> list[str | None]:
+        found = sorted({p for s in CLASSES if self.names[s] for p in self.catalog.periods(self.names[s])})
+        return found or [None]
+
+    def static(self, schema: str):
+        """A layer without snapshots, read once per run (``None`` and a problem if absent or unreadable)."""
+        if schema not in self._static:
+            name = self.names.get(schema)
+            if name is None:
+                self._static[schema] = None
+            else:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        self._static[schema] = self.catalog.read(name)
+                except CatalogError as exc:
+                    self.problems.append((None, name, str(exc)))
+                    self._static[schema] = None
+        return self._static[schema]
+
+    def fingerprint(self, schemas, period) -> str:
+        """sha256 over the input files of ``schemas`` for ``period`` (file names relative to the catalog)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for schema in sorted(schemas):
+            name = self.names.get(schema)
+            if not name:
+                continue
+            entry = self.catalog[name]
+            try:
+                files = self.catalog.files(name, period if entry.snapshots else None)
+            except CatalogError:
+                continue
+            for f in files:
+                rel = _rel(f, self.root)
+                if rel not in self._sha:
+                    self._sha[rel] = sha256_file(f)
+                h.update(f"{rel}\0{self._sha[rel]}\n".encode())
+        return h.hexdigest()
+
+    def cached(self, key, make):
+        """A value computed once per run (projected layers)."""
+        if key not in self._static:
+            self._static[key] = make()
+        return self._static[key]
+
+    def projected_admin(self, admin):
+        """Community codes, polygons in the projected CRS and that CRS (computed once per run)."""
+        def make():
+            comms = admin[admin["level"] == "社区"]
+            if comms.empty:
+                return None
+            crs = projected_crs(admin.geometry.to_numpy())
+            return comms["area_code"].astype(str).tolist(), project(comms, crs), crs
+        return self.cached("projected_admin", make)
+
+    @property
+    def inputs(self) -> dict:
+        return dict(sorted(self._sha.items()))
+
+
+def _rel(path, root) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M,
+                    progress: bool = False) -> MetricsResult:
+    """Compute every metric of the catalogue for the chosen periods.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    periods : list of str, optional
+        ``YYYY-MM`` periods; default every snapshot period of the registers (or the current state when the
+        catalog has no snapshots).
+    level : {"county", "street", "community"}, optional
+        Keep only rows of this area level (all are computed: upper levels are sums of lower ones).
+    tolerance_m : float, default 5.0
+        Tolerance of the point-in-footprint link, metres.
+    progress : bool, default False
+
+    Returns
+    -------
+    MetricsResult
+
+    Raises
+    ------
+    cimlib.catalog.CatalogError
+        When the catalog has no ``admin_areas`` layer or it cannot be read (no area can be counted without it),
+        or a requested period is not a snapshot period of any register.
+    """
+    run = _Run(catalog, tolerance_m)
+    admin = run.static("admin_areas")
+    if admin is None:
+        problem = run.problems[-1][2] if run.problems else "数据目录中没有 admin_areas（行政区划）图层"
+        raise CatalogError(f"无法计算指标：{problem}", path=catalog.path)
+    areas = Areas(admin)
+    all_periods = run.periods()
+    if periods is None:
+        periods = all_periods
+    else:
+        periods = list(periods)
+        bad = [p for p in periods if p not in all_periods]
+        if bad:
+            raise CatalogError(f"期次 {'、'.join(bad)} 不是登记数据的快照期次；可用期次：{'、'.join(p for p in all_periods if p) or '（无）'}",
+                               path=catalog.path)
+    latest = all_periods[-1]
+    rows, evidence = [], []
+    for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
+        r, e = _one_period(run, areas, admin, period, latest)
+        rows += r
+        evidence += e
+    metrics = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=METRICS_COLUMNS)
+    metrics = metrics[METRICS_COLUMNS]
+    if level:
+        metrics = metrics[metrics["area_level"] == level]
+    level_order = {"county": 0, "street": 1, "community": 2}
+    metrics = metrics.assign(_l=metrics["area_level"].map(level_order)).sort_values(
+        ["period", "dataset", "metric_id", "_l", "area_code"], kind="stable").drop(columns="_l").reset_index(drop=True)
+    ev = pd.concat(evidence, ignore_index=True) if evidence else pd.DataFrame(columns=["period", *STATUS_COLUMNS])
+    problems = pd.DataFrame(run.problems, columns=PROBLEM_COLUMNS).drop_duplicates()
+    return MetricsResult(metrics, ev, problems, run.inputs)
+
+
+def _frame(run: _Run, schema: str, period, ctx):
+    name = run.names.get(schema)
+    if not name:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ctx.frame(name)
+    except CatalogError as exc:
+        run.problems.append((period, name, str(exc)))
+        return None
+
+
+def _rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str, areas: Areas, period, sha: str,
+          cls_zh: str = "") -> pd.DataFrame:
+    table = roll_up(areas, counts, [num, den]) if len(counts) or True else None
+    m = METRICS[metric_id]
+    out = pd.DataFrame({
+        "metric_id": metric_id, "dataset": dataset, "area_code": table["area_code"].astype(str), "area_level": table["area_level"],
+        "period": period or "current", "numerator": table[num].astype("float64"), "denominator": table[den].astype("float64"),
+    })
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["value"] = np.where(out["denominator"] > 0, out["numerator"] / out["denominator"].where(out["denominator"] > 0), np.nan)
+    out["name_zh"] = m.name_zh.format(cls=cls_zh)
+    out["area_name"] = out["area_code"].map(areas.name)
+    out["unit"] = m.unit
+    out["inputs_sha256"] = sha
+    return out
+
+
+def _one_period(run: _Run, areas: Areas, admin, period, latest):
+    from standards_checks.backends.pandas import Context, check_dataset
+
+    ctx = Context(run.catalog, period=period)
+    buildings = run.static("buildings")
+    for schema in ("admin_areas", "buildings"):
+        if run.static(schema) is not None:
+            ctx.register(run.names[schema], schema, run.static(schema))
+    rows, evidence = [], []
+    statuses, frames, findings = {}, {}, {}
+    base = {"admin_areas", "buildings"}
+
+    # 标准地址 first: persons and units reach the map through on-map addresses
+    addr_links = None
+    for key in ("addresses", "persons", "houses", "units"):
+        cls = CLASSES[key]
+        name = run.names.get(key)
+        if not name:
+            continue
+        frame = _frame(run, key, period, ctx)
+        if frame is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = check_dataset(ctx, name)
+        id_col = run.catalog[name].id_column or frame.columns[0]
+        if key == "addresses":
+            if buildings is None:
+                run.problems.append((period, name, "建筑白模（buildings）不可用：标准地址无法与建筑物关联"))
+                bl = gpd.GeoDataFrame({"building_id": pd.Series([], dtype=str)}, geometry=[], crs=getattr(frame, "crs", None))
+            else:
+                bl = buildings
+            links = link_addresses(frame, bl, admin, keys=cls.link_keys, id_column=id_col, tolerance_m=run.tolerance_m,
+                                   crs=projected_crs(admin.geometry.to_numpy()))
+            addr_links = (frame[id_col].astype(str).reset_index(drop=True), links)
+            scope = frame["address_type"].isin(cls.scope).to_numpy() if "address_type" in frame and cls.scope else np.ones(len(frame), bool)
+            deps = base | {"addresses"}
+        elif cls.link_target == "addresses":
+            if addr_links is None:
+                target, on = pd.DataFrame({"address_id": pd.Series([], dtype=str)}), np.zeros(0, bool)
+            else:
+                target, on = pd.DataFrame({"address_id": addr_links[0]}), addr_links[1]["on_map"].to_numpy()
+            links = link_records(frame, target, keys=cls.link_keys, id_column=id_col, target_id="address_id", target_on_map=on)
+            scope = np.ones(len(frame), bool)
+            deps = base | {key, "addresses"}
+        else:
+            bl = buildings if buildings is not None else pd.DataFrame({"building_id": pd.Series([], dtype=str)})
+            links = link_records(frame, bl, keys=cls.link_keys, id_column=id_col, target_id="building_id", target_name="建筑物")
+            scope = np.ones(len(frame), bool)
+            deps = base | {key}
+        fr = frame[scope]
+        lk = links[scope].reset_index(drop=True)
+        buckets = areas.bucket(fr)
+        st = record_status(name, fr, f, lk, cls, id_col, buckets)
+        statuses[key], frames[key], findings[key] = st, fr, f
+        sha = run.fingerprint(deps, period)
+        c = st.assign(received=1).groupby("bucket")[["received", "governed", "coded", "on_map"]].sum()
+        rows.append(_rows("governance_rate", name, c, "governed", "received", areas, period, sha, cls.name_zh))
+        rows.append(_rows("coding_rate", name, c, "coded", "governed", areas, period, sha, cls.name_zh))
+        rows.append(_rows("mapping_rate", name, c, "on_map", "governed", areas, period, sha, cls.name_zh))
+        if key == "houses":
+            ok = code_ok_any(fr, f, cls, id_col)
+            hc = pd.DataFrame({"bucket": buckets, "coded_any": ok.astype("int64"), "received": 1}).groupby("bucket").sum()
+            rows.append(_rows("house_coding_rate", name, hc, "coded_any", "received", areas, period, sha))
+            if buildings is not None:
+                cc = completeness_counts(fr, buildings, buckets, cls.link_keys)
+                rows.append(_rows("white_model_completeness", run.names["buildings"], cc, "matched", "referenced", areas, period,
+                                  run.fingerprint(base | {"houses"}, period)))
+        bad = ~(st["governed"] & st["coded"] & st["on_map"])
+        evidence.append(st[bad.to_numpy()].assign(period=period or "current")[["period", *STATUS_COLUMNS]])
+
+    rows += _pipeline_rows(run, areas, period, statuses.get("addresses"), frames.get("addresses"), findings.get("addresses"))
+    rows += _coverage_rows(run, areas, admin, period, latest)
+    return [r for r in rows if len(r)], evidence
+
+
+def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, addr_findings) -> list[pd.DataFrame]:
+    log = run.static("address_pipeline")
+    name = run.names.get("address_pipeline")
+    if log is None or name is None or period is None:
+        return []
+    prod = _pipeline.produced_addresses(log, STAGES)
+    prod = prod[prod["period"] == period].reset_index(drop=True)
+    sha = run.fingerprint({"address_pipeline", "addresses", "admin_areas", "buildings"}, period)
+    if addr_frame is not None:
+        id_col = run.catalog[run.names["addresses"]].id_column
+        look = addr_frame.assign(_id=addr_frame[id_col].astype(str)).drop_duplicates("_id").set_index("_id")
+        sub = look.reindex(prod["address_id"])
+        buckets = areas.bucket(sub.reset_index(drop=True))
+        errors = addr_findings[addr_findings["severity"] == "error"]
+        whole = errors["record_id"].isna().any()
+        rule_ok = ~prod["address_id"].isin(errors["record_id"].astype(str)).to_numpy() & ~whole
+        present = sub.index.isin(look.index) & sub[id_col].notna().to_numpy() if id_col in sub else np.zeros(len(prod), bool)
+    else:
+        buckets = areas.bucket(pd.DataFrame(index=range(len(prod))))
+        rule_ok = np.zeros(len(prod), bool)
+        present = np.zeros(len(prod), bool)
+    qualified = prod["first_pass"].to_numpy() & rule_ok & present
+    df = pd.DataFrame({"bucket": buckets, "produced": 1, "qualified": qualified.astype("int64")})
+    for k in range(1, len(STAGES) + 1):
+        s = prod[f"s{k}_pass"]
+        df[f"s{k}_sub"] = s.notna().astype("int64").to_numpy()
+        df[f"s{k}_ok"] = s.fillna(False).astype(bool).astype("int64").to_numpy()
+    counts = df.groupby("bucket").sum(numeric_only=True)
+    out = [_rows("address_qualification_rate", name, counts, "qualified", "produced", areas, period, sha)]
+    for k in range(1, len(STAGES) + 1):
+        out.append(_rows(f"stage_pass_rate_s{k}", name, counts, f"s{k}_ok", f"s{k}_sub", areas, period, sha))
+    out += _lead_time_rows(name, prod, buckets, areas, period, sha)
+    return out
+
+
+def _lead_time_rows(name, prod, buckets, areas: Areas, period, sha) -> list[pd.DataFrame]:
+    """Median and p90 lead time per area, from the records of the area (quantiles are not sums of parts)."""
+    lt = prod["lead_time_days"].to_numpy(dtype=float)
+    comm = pd.Index(buckets.astype(str))
+    street = areas.street_of_bucket(comm)
+    county = areas.county_of_bucket(pd.Index(street))
+    out = []
+    for metric_id, q in (("lead_time_median_days", 0.5), ("lead_time_p90_days", 0.9)):
+        recs = []
+        for lvl, keys, every in (("county", county, areas.counties), ("street", street, areas.all_streets()),
+                                 ("community", comm.to_numpy(), areas.all_communities())):
+            groups = pd.Series(lt).groupby(np.asarray(keys, dtype=object))
+            codes = sorted(set(every) | set(groups.groups))
+            for code in codes:
+                vals = groups.get_group(code).to_numpy() if code in groups.groups else np.array([])
+                v, num, den = _pipeline.quantile_row(vals, q)
+                recs.append((code, lvl, num, den, v))
+        t = pd.DataFrame(recs, columns=["area_code", "area_level", "numerator", "denominator", "value"])
+        m = METRICS[metric_id]
+        out.append(t.assign(metric_id=metric_id, dataset=name, period=period, name_zh=m.name_zh,
+                            area_name=t["area_code"].map(areas.name), unit=m.unit, inputs_sha256=sha,
+                            numerator=t["numerator"].astype("float64"), denominator=t["denominator"].astype("float64")))
+    return out
+
+
+def _coverage_rows(run: _Run, areas: Areas, admin, period, latest) -> list[pd.DataFrame]:
+    out = []
+    geo = run.projected_admin(admin)
+    if geo is None:
+        return out
+    codes, comms, crs = geo
+    for schema, metric_id in (("white_model_extent", "white_model_coverage"), ("fine_model_extent", "fine_model_coverage")):
+        extent = run.static(schema)
+        if extent is None:
+            continue
+        keep = extent_as_of(extent, period, latest)
+        if keep is None:
+            continue
+        deps = {schema, "admin_areas"}
+        polys = comms
+        if metric_id == "fine_model_coverage":
+            central = run.static("central_area")
+            if central is None:
+                run.problems.append((period, run.names[schema], "中心城区范围（central_area）不可用：无法计算精模覆盖率"))
+                continue
+            polys = run.cached(("central", id(central)), lambda: clip_to(comms, shapely.union_all(project(central, crs))))
+            deps.add("central_area")
+        ext = run.cached(("extent", schema), lambda: project(extent, crs))[keep]
+        cov = area_coverage(codes, polys, ext)
+        rows = _rows(metric_id, run.names[schema], cov, "covered_m2", "area_m2", areas, period, run.fingerprint(deps, period))
+        if metric_id == "fine_model_coverage":  # areas outside the central urban area have nothing to cover
+            rows = rows[rows["denominator"] > 0]
+        out.append(rows)
+    return out

@@ -1,0 +1,55 @@
+"""Writing a metrics run: metrics.parquet/.csv, progress.csv, evidence.parquet, problems.csv and manifest.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from cimlib._io import atomic_path, sha256_file
+from cimlib.metrics.progress import target_status
+
+
+def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
+    """Write a :class:`~cimlib.metrics.MetricsResult` into ``out_dir``, every file atomically.
+
+    Files: ``metrics.parquet`` and ``metrics.csv`` (UTF-8 with BOM, for Excel), ``progress.csv`` (target status and
+    projection at county level), ``evidence.parquet`` (records that lower a register metric, with the reason and
+    the link made), ``problems.csv`` (datasets that could not be used) and ``manifest.json`` (input fingerprints).
+
+    Parameters
+    ----------
+    result : MetricsResult
+    out_dir : path-like
+    catalog_path : path-like, optional
+        Recorded with its fingerprint in the manifest.
+
+    Returns
+    -------
+    dict
+        ``{"files": [...], "progress": DataFrame}``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = result.metrics
+    with atomic_path(out / "metrics.parquet") as p:
+        metrics.to_parquet(p, index=False)
+    with atomic_path(out / "metrics.csv") as p:
+        metrics.to_csv(p, index=False, encoding="utf-8-sig")
+    progress = target_status(metrics) if metrics["period"].nunique() else pd.DataFrame()
+    with atomic_path(out / "progress.csv") as p:
+        progress.to_csv(p, index=False, encoding="utf-8-sig")
+    ev = result.evidence.astype({c: "object" for c in ("link_target", "link_key", "reason") if c in result.evidence})
+    with atomic_path(out / "evidence.parquet") as p:
+        ev.to_parquet(p, index=False)
+    with atomic_path(out / "problems.csv") as p:
+        result.problems.to_csv(p, index=False, encoding="utf-8-sig")
+    manifest = {"kind": "metrics", "catalog": str(catalog_path) if catalog_path else None,
+                "catalog_sha256": sha256_file(catalog_path) if catalog_path else None,
+                "periods": sorted(metrics["period"].unique().tolist()), "rows": len(metrics),
+                "inputs": result.inputs,
+                "files": ["metrics.parquet", "metrics.csv", "progress.csv", "evidence.parquet", "problems.csv"]}
+    with atomic_path(out / "manifest.json") as p:
+        p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {"files": [str(out / f) for f in manifest["files"] + ["manifest.json"]], "progress": progress}
