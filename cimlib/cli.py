@@ -192,7 +192,7 @@ def _metrics_summary(m, progress) -> str:
         top["value"] = top["numerator"] / top["denominator"].where(top["denominator"] > 0)
     status = {}
     if progress is not None and len(progress):
-        for r in progress[progress["deadline_period"].notna()].itertuples():
+        for r in progress.itertuples():
             status.setdefault((r.metric_id, r.dataset), []).append(f"{r.deadline} {r.status}")
     lines = [f"{period} 汇总（{'区县' if (m['area_level'] == 'county').any() else '合计'}）："]
     for r in top.itertuples():

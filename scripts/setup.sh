@@ -8,4 +8,6 @@ echo "==> 主流程：数据目录清单"
 .venv/bin/cim inventory --out reports/inventory
 echo "==> 主流程：标准检查"
 .venv/bin/cim check --out reports/check
+echo "==> 主流程：验收指标（2024-01 至 2024-09 各月，区县/街道/社区）"
+.venv/bin/cim metrics --out reports/metrics
 echo "==> 完成。输出见 reports/"

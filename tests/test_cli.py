@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from cimlib.cli import main
 from standards_checks import SCHEMA_NAMES
 
+ENTRY_NAMES = ["admin_areas", "central_area", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent",
+               "roads", "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks"]
+
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
@@ -19,11 +22,11 @@ def city(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["inventory", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["inventory", "--help"], ["metrics", "--help"]])
 def test_help_explains_in_chinese(args):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0
-    assert "样例城市" in res.output or "数据资源清单" in res.output
+    assert "样例城市" in res.output or "数据资源清单" in res.output or "验收指标" in res.output
 
 
 def test_demo_writes_catalog_and_truth(city):
@@ -45,13 +48,13 @@ def test_inventory_lists_every_entry(city, tmp_path):
     res = CliRunner().invoke(main, ["inventory", "--catalog", str(city / "data_catalog.yaml"), "--out", str(out), "--quiet"])
     assert res.exit_code == 0, res.output
     inv = pd.read_csv(out / "inventory.csv", encoding="utf-8-sig", dtype={"sha256": str})
-    assert len(inv) == 15 and set(inv.status) == {"正常"}
+    assert len(inv) == len(ENTRY_NAMES) and set(inv.status) == {"正常"}
     persons = inv.set_index("name").loc["persons"]
     assert persons.rows == len(pd.read_parquet(city / "snapshots/persons/period=2024-09/part-0.parquet"))
     assert len(persons.sha256) == 64
     assert "数据资源清单" in (out / "inventory.html").read_text(encoding="utf-8")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["entries"] == 15 and manifest["inputs"]["persons"] == persons.sha256
+    assert manifest["entries"] == len(ENTRY_NAMES) and manifest["inputs"]["persons"] == persons.sha256
 
 
 def test_inventory_turns_a_broken_entry_into_an_error_row(city, tmp_path):
@@ -60,10 +63,11 @@ def test_inventory_turns_a_broken_entry_into_an_error_row(city, tmp_path):
         e["path"] = str(city / e["path"])
         if "snapshots" in e:
             e["snapshots"]["path"] = str(city / e["snapshots"]["path"])
-    doc["entries"][4]["path"] = str(city / "data" / "missing.parquet")  # buildings
+    by_name = {e["name"]: e for e in doc["entries"]}
+    by_name["buildings"]["path"] = str(city / "data" / "missing.parquet")
     truncated = tmp_path / "truncated.parquet"
     truncated.write_bytes((city / "data" / "address_pipeline.parquet").read_bytes()[:500])
-    doc["entries"][13]["path"] = str(truncated)
+    by_name["address_pipeline"]["path"] = str(truncated)
     cat = tmp_path / "data_catalog.yaml"
     cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     before = {p: p.read_bytes() for p in [truncated]}
@@ -82,3 +86,32 @@ def test_inventory_of_a_malformed_catalog_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(main, ["inventory", "--catalog", str(cat), "--out", str(tmp_path / "inv")])
     assert res.exit_code != 0
     assert "data_catalog.yaml" in res.output and "title_zh" in res.output
+
+
+def test_metrics_writes_the_contract_files_and_a_summary(city, tmp_path):
+    out = tmp_path / "metrics"
+    res = CliRunner().invoke(main, ["metrics", "--catalog", str(city / "data_catalog.yaml"), "--period", "2024-09",
+                                    "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    for name in ("metrics.parquet", "metrics.csv", "progress.csv", "evidence.parquet", "manifest.json"):
+        assert (out / name).exists(), name
+    m = pd.read_parquet(out / "metrics.parquet")
+    assert list(m.columns[:8]) == ["metric_id", "dataset", "area_code", "area_level", "period", "numerator", "denominator", "value"]
+    assert set(m.period) == {"2024-09"} and set(m.area_level) == {"county", "street", "community"}
+    csv = pd.read_csv(out / "metrics.csv", encoding="utf-8-sig", dtype={"area_code": str})
+    assert len(csv) == len(m)
+    assert "实有人口上图率" in res.output and "2024-09" in res.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"] and manifest["periods"] == ["2024-09"]
+    ev = pd.read_parquet(out / "evidence.parquet")
+    assert not ev.columns.isin(["name", "id_number", "phone"]).any()  # no personal values in the evidence
+
+
+def test_metrics_level_filter_and_bad_period(city, tmp_path):
+    res = CliRunner().invoke(main, ["metrics", "--catalog", str(city / "data_catalog.yaml"), "--period", "2024-03",
+                                    "--level", "street", "--out", str(tmp_path / "s"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_parquet(tmp_path / "s" / "metrics.parquet").area_level) == {"street"}
+    res = CliRunner().invoke(main, ["metrics", "--catalog", str(city / "data_catalog.yaml"), "--period", "2030-01",
+                                    "--out", str(tmp_path / "x"), "--quiet"])
+    assert res.exit_code != 0 and "2030-01" in res.output and "可用期次" in res.output

@@ -26,6 +26,7 @@ from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_rec
 from cimlib.metrics.registers import STATUS_COLUMNS, code_ok_any, record_status
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
+LINK_SUMMARY_COLUMNS = ["period", "dataset", "method", "on_map", "records"]
 
 
 @dataclass
@@ -41,6 +42,8 @@ class MetricsResult:
         record identifiers and codes of places only, no personal values.
     problems : pandas.DataFrame
         Datasets that could not be used (``period, dataset, problem``).
+    link_summary : pandas.DataFrame
+        Records per period, dataset, link method (code/spatial/none) and on-map status.
     inputs : dict
         Input file (relative to the catalog) -> sha256.
     """
@@ -48,6 +51,7 @@ class MetricsResult:
     metrics: pd.DataFrame
     evidence: pd.DataFrame
     problems: pd.DataFrame
+    link_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     inputs: dict = field(default_factory=dict)
 
 
@@ -183,11 +187,12 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
             raise CatalogError(f"期次 {'、'.join(bad)} 不是登记数据的快照期次；可用期次：{'、'.join(p for p in all_periods if p) or '（无）'}",
                                path=catalog.path)
     latest = all_periods[-1]
-    rows, evidence = [], []
+    rows, evidence, links = [], [], []
     for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
-        r, e = _one_period(run, areas, admin, period, latest)
+        r, e, s = _one_period(run, areas, admin, period, latest)
         rows += r
         evidence += e
+        links += s
     metrics = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=METRICS_COLUMNS)
     metrics = metrics[METRICS_COLUMNS]
     if level:
@@ -197,7 +202,9 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
         ["period", "dataset", "metric_id", "_l", "area_code"], kind="stable").drop(columns="_l").reset_index(drop=True)
     ev = pd.concat(evidence, ignore_index=True) if evidence else pd.DataFrame(columns=["period", *STATUS_COLUMNS])
     problems = pd.DataFrame(run.problems, columns=PROBLEM_COLUMNS).drop_duplicates()
-    return MetricsResult(metrics, ev, problems, run.inputs)
+    ls = (pd.concat(links, ignore_index=True)[LINK_SUMMARY_COLUMNS] if links
+          else pd.DataFrame(columns=LINK_SUMMARY_COLUMNS))
+    return MetricsResult(metrics, ev, problems, ls, run.inputs)
 
 
 def _frame(run: _Run, schema: str, period, ctx):
@@ -238,7 +245,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
     for schema in ("admin_areas", "buildings"):
         if run.static(schema) is not None:
             ctx.register(run.names[schema], schema, run.static(schema))
-    rows, evidence = [], []
+    rows, evidence, summary = [], [], []
     statuses, frames, findings = {}, {}, {}
     base = {"admin_areas", "buildings"}
 
@@ -272,12 +279,14 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
                 target, on = pd.DataFrame({"address_id": pd.Series([], dtype=str)}), np.zeros(0, bool)
             else:
                 target, on = pd.DataFrame({"address_id": addr_links[0]}), addr_links[1]["on_map"].to_numpy()
-            links = link_records(frame, target, keys=cls.link_keys, id_column=id_col, target_id="address_id", target_on_map=on)
+            links = link_records(frame, target, keys=cls.link_keys, id_column=id_col, target_id="address_id", target_on_map=on,
+                                 unavailable=addr_links is None)
             scope = np.ones(len(frame), bool)
             deps = base | {key, "addresses"}
         else:
             bl = buildings if buildings is not None else pd.DataFrame({"building_id": pd.Series([], dtype=str)})
-            links = link_records(frame, bl, keys=cls.link_keys, id_column=id_col, target_id="building_id", target_name="建筑物")
+            links = link_records(frame, bl, keys=cls.link_keys, id_column=id_col, target_id="building_id", target_name="建筑物",
+                                 unavailable=buildings is None)
             scope = np.ones(len(frame), bool)
             deps = base | {key}
         fr = frame[scope]
@@ -298,12 +307,14 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
                 cc = completeness_counts(fr, buildings, buckets, cls.link_keys)
                 rows.append(_rows("white_model_completeness", run.names["buildings"], cc, "matched", "referenced", areas, period,
                                   run.fingerprint(base | {"houses"}, period)))
+        summary.append(st.groupby(["link_method", "on_map"]).size().rename("records").reset_index()
+                       .rename(columns={"link_method": "method"}).assign(period=period or "current", dataset=name))
         bad = ~(st["governed"] & st["coded"] & st["on_map"])
         evidence.append(st[bad.to_numpy()].assign(period=period or "current")[["period", *STATUS_COLUMNS]])
 
     rows += _pipeline_rows(run, areas, period, statuses.get("addresses"), frames.get("addresses"), findings.get("addresses"))
     rows += _coverage_rows(run, areas, admin, period, latest)
-    return [r for r in rows if len(r)], evidence
+    return [r for r in rows if len(r)], evidence, summary
 
 
 def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, addr_findings) -> list[pd.DataFrame]:

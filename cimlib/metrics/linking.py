@@ -71,6 +71,22 @@ def code_link(frame: pd.DataFrame, target: pd.DataFrame, keys, target_id: str) -
     return pos, used, had
 
 
+def _usable(geoms: np.ndarray) -> np.ndarray:
+    """Present, non-empty geometries with finite coordinates (a point in the wrong CRS projects to infinity)."""
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    if ok.any():
+        b = shapely.bounds(geoms[ok])
+        ok[np.flatnonzero(ok)] = np.isfinite(b).all(axis=1)
+    return ok
+
+
+def _targets(ids: pd.Series, pos: np.ndarray) -> np.ndarray:
+    """The target id at each position (None where -1)."""
+    hit = pos >= 0
+    out = ids.astype("string").reset_index(drop=True).take(np.where(hit, pos, 0)) if len(ids) else pd.Series(pd.NA, index=range(len(pos)), dtype="string")
+    return out.where(pd.Series(hit, index=out.index)).array if len(ids) else out.array
+
+
 def projected_crs(geoms: np.ndarray) -> str:
     """The CGCS2000 3-degree Gauss-Krüger zone of the median longitude of ``geoms``."""
     ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
@@ -116,10 +132,10 @@ def spatial_match(points: gpd.GeoSeries, footprints: gpd.GeoSeries, tolerance_m:
     distance_m : numpy.ndarray of float
     """
     crs = crs or projected_crs(footprints.to_numpy())
-    fp = footprints.to_crs(crs).to_numpy()
+    fp = footprints.to_crs(crs).to_numpy() if footprints.crs is not None else footprints.to_numpy()
     tree = shapely.STRtree(fp)
     pts = points.to_crs(crs).to_numpy() if points.crs is not None else points.to_numpy()
-    ok = ~shapely.is_missing(pts) & ~shapely.is_empty(pts)
+    ok = _usable(pts)
     best = np.full(len(pts), -1, dtype=np.int64)
     dist = np.full(len(pts), np.nan)
     idx = np.flatnonzero(ok)
@@ -213,18 +229,22 @@ def link_addresses(addresses: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, adm
     dist = np.full(n, np.nan)
     crs = crs or projected_crs(buildings.geometry.to_numpy())
     need = (pos < 0) & has_pt
+    code_pt = (pos >= 0) & has_pt
+    fp = buildings.geometry.to_crs(crs) if need.any() or code_pt.any() else None  # footprints projected once
     if need.any():
-        b, d = spatial_match(gpd.GeoSeries(pts[need], crs=buildings.crs), buildings.geometry, tolerance_m, crs)
+        b, d = spatial_match(gpd.GeoSeries(pts[need], crs=buildings.crs).to_crs(crs), fp, tolerance_m, crs)
         sub = np.flatnonzero(need)
         hit = b >= 0
         pos[sub[hit]] = b[hit]
         dist[sub[hit]] = d[hit]
         method[sub[hit]] = "spatial"
-    code_pt = (method == "code") & has_pt
     if code_pt.any():  # how far a code-linked point is from its building: evidence of a misplaced point
         gp = gpd.GeoSeries(pts[code_pt], crs=buildings.crs).to_crs(crs).to_numpy()
-        gb = buildings.geometry.iloc[pos[code_pt]].to_crs(crs).to_numpy()
-        dist[code_pt] = shapely.distance(gp, gb)
+        gb = fp.to_numpy()[pos[code_pt]]
+        fin = _usable(gp) & _usable(gb)
+        d = np.full(len(gp), np.nan)
+        d[fin] = shapely.distance(gp[fin], gb[fin])
+        dist[code_pt] = d
 
     comm = _str(addresses["community_code"]).fillna("") if "community_code" in addresses else pd.Series([""] * n, dtype="string")
     street = _str(addresses["street_code"]).fillna("") if "street_code" in addresses else pd.Series([""] * n, dtype="string")
@@ -240,14 +260,15 @@ def link_addresses(addresses: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, adm
         [~has_pt, ~known, ~in_area, ~linked],
         ["无坐标", "区划代码缺失或不在行政区划图层中，无法核验位置", "坐标不在所属社区（街道）范围内",
          f"未匹配到建筑物（无有效建筑物编码，且 {tolerance_m:g} 米内无建筑底面）"], "")
-    target = np.where(linked, buildings["building_id"].astype(str).to_numpy(dtype=object)[np.maximum(pos, 0)], None)
-    return pd.DataFrame({"record_id": addresses[id_column].astype(str).to_numpy(), "method": method, "key": key,
+    target = _targets(buildings["building_id"], pos)
+    return pd.DataFrame({"record_id": addresses[id_column].astype("string").array, "method": method, "key": key,
                          "target_id": target, "distance_m": np.round(dist, 3), "in_area": in_area, "on_map": on_map,
                          "reason": reason})
 
 
 def link_records(frame: pd.DataFrame, target: pd.DataFrame, *, keys, id_column: str, target_id: str,
-                 target_on_map: np.ndarray | None = None, target_name: str = "标准地址") -> pd.DataFrame:
+                 target_on_map: np.ndarray | None = None, target_name: str = "标准地址",
+                 unavailable: bool = False) -> pd.DataFrame:
     """Link register records (实有人口, 实有单位 to addresses; 实有房屋 to buildings) by code.
 
     Parameters
@@ -264,6 +285,8 @@ def link_records(frame: pd.DataFrame, target: pd.DataFrame, *, keys, id_column: 
         Per target row: whether it is itself on the map (a person is on the map only via an on-map address).
     target_name : str
         Chinese name of the target in the reasons.
+    unavailable : bool, default False
+        The target dataset could not be read: nothing links, and the reason says so.
 
     Returns
     -------
@@ -274,10 +297,14 @@ def link_records(frame: pd.DataFrame, target: pd.DataFrame, *, keys, id_column: 
     linked = pos >= 0
     target_ok = np.ones(len(frame), dtype=bool)
     if target_on_map is not None:
-        target_ok = linked & np.asarray(target_on_map, dtype=bool)[np.maximum(pos, 0)]
+        on = np.asarray(target_on_map, dtype=bool)
+        target_ok = linked & (on[np.maximum(pos, 0)] if len(on) else False)
     on_map = linked & target_ok
     reason = np.select([~had, ~linked, ~target_ok], [f"未关联{target_name}", f"关联的{target_name}不存在", f"关联的{target_name}未上图"], "")
-    return pd.DataFrame({"record_id": frame[id_column].astype(str).to_numpy(), "method": np.where(linked, "code", "none"),
-                         "key": key, "target_id": np.where(linked, target[target_id].astype(str).to_numpy(dtype=object)[np.maximum(pos, 0)], None),
-                         "distance_m": np.nan, "in_area": pd.array([pd.NA] * len(frame), dtype="boolean"),
+    if unavailable:
+        reason = np.where(had, f"{target_name}数据集不可用，无法核验关联", reason)
+    n = len(frame)
+    return pd.DataFrame({"record_id": frame[id_column].astype("string").array, "method": np.where(linked, "code", "none"),
+                         "key": key, "target_id": _targets(target[target_id], pos),
+                         "distance_m": np.nan, "in_area": pd.arrays.BooleanArray(np.zeros(n, bool), np.ones(n, bool)),
                          "on_map": on_map, "reason": reason})

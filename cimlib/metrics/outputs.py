@@ -16,7 +16,8 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
 
     Files: ``metrics.parquet`` and ``metrics.csv`` (UTF-8 with BOM, for Excel), ``progress.csv`` (target status and
     projection at county level), ``evidence.parquet`` (records that lower a register metric, with the reason and
-    the link made), ``problems.csv`` (datasets that could not be used) and ``manifest.json`` (input fingerprints).
+    the link made), ``problems.csv`` (datasets that could not be used), ``links_summary.csv`` (records by link
+    method) and ``manifest.json`` (input fingerprints).
 
     Parameters
     ----------
@@ -45,11 +46,14 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
         ev.to_parquet(p, index=False)
     with atomic_path(out / "problems.csv") as p:
         result.problems.to_csv(p, index=False, encoding="utf-8-sig")
+    with atomic_path(out / "links_summary.csv") as p:
+        result.link_summary.to_csv(p, index=False, encoding="utf-8-sig")
     manifest = {"kind": "metrics", "catalog": str(catalog_path) if catalog_path else None,
                 "catalog_sha256": sha256_file(catalog_path) if catalog_path else None,
                 "periods": sorted(metrics["period"].unique().tolist()), "rows": len(metrics),
                 "inputs": result.inputs,
-                "files": ["metrics.parquet", "metrics.csv", "progress.csv", "evidence.parquet", "problems.csv"]}
+                "files": ["metrics.parquet", "metrics.csv", "progress.csv", "evidence.parquet", "problems.csv",
+                          "links_summary.csv"]}
     with atomic_path(out / "manifest.json") as p:
         p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return {"files": [str(out / f) for f in manifest["files"] + ["manifest.json"]], "progress": progress}

@@ -1,7 +1,8 @@
 """Progress over time: month-by-month series, target status (达标/未达标/未到期) and a projected date of reaching it.
 
 Status as of a date: a target whose deadline has not passed is 未到期; otherwise it is 达标 when the value of the
-deadline's month (the last period at or before the deadline) meets it, else 未达标. The projection extends the
+deadline's month (the last period at or before the deadline) meets it, else 未达标; without any month at or before the
+deadline it is 无法判定. The projection extends the
 least-squares linear trend of the last ``window`` monthly values from the latest one; the method is stated in
 every row.
 """
@@ -18,6 +19,8 @@ PROGRESS_COLUMNS = ["target_id", "name_zh", "metric_id", "dataset", "area_code",
                     "latest_value", "status", "met_period", "slope_per_month", "projected_date", "projection_method"]
 
 STATUS_MET, STATUS_MISSED, STATUS_PENDING = "达标", "未达标", "未到期"
+STATUS_UNKNOWN = "无法判定"
+"""Status when the metrics hold no month at or before the deadline (e.g. a run of a later month only)."""
 
 
 def series(metrics: pd.DataFrame, metric_id: str, dataset: str | None = None, area_code: str | None = None) -> pd.DataFrame:
@@ -135,8 +138,10 @@ def _one(t: Target, g: pd.DataFrame, area, level, as_of_ts, window, method) -> d
     met = [p for p, v in zip(periods, values) if _meets(v, t.target, t.comparator)]
     if deadline > as_of_ts:
         status = STATUS_PENDING
+    elif not upto:
+        status = STATUS_UNKNOWN
     else:
-        status = STATUS_MET if _meets(values[i_dead], t.target, t.comparator) and upto else STATUS_MISSED
+        status = STATUS_MET if _meets(values[i_dead], t.target, t.comparator) else STATUS_MISSED
     slope, when = project(periods, values, t.target, window)
     if _meets(values[-1], t.target, t.comparator):
         projected, note = _month_end(met[0]), method + "；已达成，取首次达成期末"
@@ -147,7 +152,8 @@ def _one(t: Target, g: pd.DataFrame, area, level, as_of_ts, window, method) -> d
     return {"target_id": t.target_id, "name_zh": t.name_zh, "metric_id": t.metric_id, "dataset": t.dataset,
             "area_code": area, "area_name": g["area_name"].iloc[0] if "area_name" in g else area, "area_level": level,
             "target": t.target, "comparator": t.comparator, "deadline": t.deadline, "as_of": as_of_ts.date().isoformat(),
-            "deadline_period": periods[i_dead], "value_at_deadline": values[i_dead],
-            "numerator": g["numerator"].iloc[i_dead], "denominator": g["denominator"].iloc[i_dead],
+            "deadline_period": periods[i_dead] if upto else None, "value_at_deadline": values[i_dead] if upto else np.nan,
+            "numerator": g["numerator"].iloc[i_dead] if upto else np.nan,
+            "denominator": g["denominator"].iloc[i_dead] if upto else np.nan,
             "latest_value": values[-1], "status": status, "met_period": met[0] if met else None,
             "slope_per_month": slope, "projected_date": projected, "projection_method": note}
