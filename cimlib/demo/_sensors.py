@@ -628,6 +628,7 @@ def write_readings(devices: gpd.GeoDataFrame, out_dir: pathlib.Path, *, seed: in
             gsel = np.flatnonzero(gap)
             gaps.append((dev[gsel], day0 + tod[gsel]))
             dups.append((dev[didx], day0 + tod[didx]))
+            ooo = ooo[_out_of_order_for_device(ooo, idx, r_dict, ts_s, order)]
             ooos.append((dev[ooo], day0 + tod[ooo]))
         if pending is not None:
             pending.result()
@@ -687,6 +688,29 @@ def write_readings(devices: gpd.GeoDataFrame, out_dir: pathlib.Path, *, seed: in
         "online_hours": np.stack([h[2] for h in health_parts], axis=1).reshape(-1).astype(np.int8),
     }) if n else pd.DataFrame(columns=["device_id", "date", "expected", "received", "duplicates", "online_hours"])
     return defects, events, health
+
+
+def _out_of_order_for_device(ooo: np.ndarray, idx: np.ndarray, r_dict: np.ndarray, ts_s: np.ndarray,
+                             order: np.ndarray) -> np.ndarray:
+    """Which delayed rows landed after a later reading of their own device in the day file (the truth).
+
+    A delayed row that is still written before every later reading of its device (e.g. the device's last sample
+    of the day, pushed to the end of the file) is in order for that device and is not an out-of-order defect.
+    ``ooo`` are row numbers of the day layout, ``idx`` the present rows (the head of the written arrays),
+    ``r_dict``/``ts_s`` the written rows' device and time before sorting, ``order`` the written order.
+    """
+    if len(ooo) == 0:
+        return np.zeros(0, dtype=bool)
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[order] = np.arange(len(order))
+    rows = np.searchsorted(idx, ooo)          # ooo rows are present, so they are in idx
+    mine = np.isin(r_dict, r_dict[rows])
+    cand = np.flatnonzero(mine)
+    out = np.zeros(len(ooo), dtype=bool)
+    for i, r in enumerate(rows):
+        same = cand[r_dict[cand] == r_dict[r]]
+        out[i] = bool(np.any((ts_s[same] > ts_s[r]) & (pos[same] < pos[r])))
+    return out
 
 
 def _advance(progress) -> None:
