@@ -56,6 +56,7 @@ def main() -> None:
       cim inventory                列出数据目录中的全部数据资源（数据资源清单）
       cim check                    按标准检查数据，输出问题清单（findings）与汇总
       cim metrics                  计算验收指标（治理率、编码率、上图率、合格率、覆盖率），按区县/街道/社区和月份
+      cim sensors                  物联感知分析：设备在线率、完整率、告警、异常、道路覆盖里程、小时立方体
     """
 
 
@@ -178,6 +179,74 @@ def metrics(catalog: Path | None, period: str | None, level: str | None, toleran
     for r in result.problems.itertuples():
         click.echo(f"  注意：{r.dataset}（{r.period or '当前'}）：{r.problem}", err=True)
     click.echo(f"验收指标：{len(m)} 行（{m['period'].nunique()} 期，{m['metric_id'].nunique()} 项指标）→ {out}")
+
+
+@main.command()
+@CATALOG_OPTION
+@click.option("--period", default=None, metavar="YYYY-MM", help="统计月份（默认：监测数据中最新的月份）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/sensors"),
+              show_default=True, help="输出目录。")
+@click.option("--alarm-rules", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="告警规则文件（默认 standards_checks/sensor_alarms.yaml，城市可提供自己的）。")
+@click.option("--cover-distance", type=float, default=50.0, show_default=True,
+              help="道路感知覆盖距离（米）：距设备不超过此距离的道路计为已覆盖。")
+@click.option("--cube", "cube_format", type=click.Choice(["nc", "zarr", "none"]), default="nc", show_default=True,
+              help="小时立方体（设备 × 时间）的格式：NetCDF、Zarr 或不输出。")
+@click.option("--no-anomalies", is_flag=True, help="不做异常检测（少读一遍数据）。")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="dask.distributed 调度器地址（默认：$CIM_DASK_SCHEDULER 或目录设置；都没有则在本机计算）。")
+@click.option("--quiet", is_flag=True, help="不显示进度条。")
+def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Path | None, cover_distance: float,
+            cube_format: str, no_anomalies: bool, scheduler: str | None, quiet: bool) -> None:
+    """物联感知分析：设备在线率、数据完整率、重复与乱序、上报时延，阈值告警，异常检测，道路感知覆盖里程，
+    北斗网格与街道设备密度，小时立方体。
+
+    \b
+    写出 OUT/health.parquet|csv（指标表：在线率等，按设备、设备类型、街道、区县，逐日与全月，带分子分母）、
+    OUT/health_daily（设备 × 日）、OUT/alarms、OUT/anomalies、OUT/coverage、OUT/density_grid、
+    OUT/density_street、OUT/bad_readings（坏数据按类计数）与 OUT/bad_reading_samples（示例行）、
+    OUT/problems（无法读取的文件）、OUT/cube.nc 和 OUT/manifest.json。口径见 docs/sensors.md。
+    """
+    from cimlib.catalog import Catalog
+    from cimlib.sensors import AlarmRuleError, analyse_sensors, write_sensor_outputs
+
+    try:
+        cat = Catalog.load(catalog or default_catalog())
+        result = analyse_sensors(cat, period, alarm_rules=alarm_rules, cover_distance_m=cover_distance,
+                                 anomalies=not no_anomalies, cube=cube_format != "none", progress=not quiet,
+                                 scheduler=scheduler)
+    except (CatalogError, AlarmRuleError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_sensor_outputs(result, out, catalog_path=cat.path, cube_format=cube_format)
+    click.echo(_sensors_summary(result))
+    for r in result.problems.itertuples():
+        click.echo(f"  注意：{r.dataset} {r.file}：{r.problem}", err=True)
+    click.echo(f"物联感知分析（{result.period}）→ {out}")
+
+
+def _sensors_summary(r) -> str:
+    """Compact text: rows read and bad rows, health by device type, alarms, anomalies, road coverage."""
+    from cimlib.sensors.health import online_share_by
+
+    lines = [f"{r.period} 监测数据 {r.rows_read:,} 行；坏数据："
+             + "，".join(f"{d} {n:,}" for d, n in zip(r.bad_readings["description"], r.bad_readings["rows"]))]
+    lines.append("  设备类型   设备数   在线率   数据完整率")
+    for t in online_share_by(r.health_daily).itertuples():
+        lines.append(f"  {t.device_type:<8} {t.devices:>6}  {t.online_rate:>7.2%}  {t.completeness:>8.2%}")
+    if len(r.alarms):
+        by_rule = r.alarms.groupby("name_zh").size().sort_values(ascending=False)
+        lines.append(f"  阈值告警 {len(r.alarms)} 起：" + "，".join(f"{k} {v}" for k, v in by_rule.items()))
+    else:
+        lines.append("  阈值告警 0 起")
+    if len(r.anomalies):
+        by_kind = r.anomalies.groupby("kind").size()
+        lines.append(f"  异常事件 {len(r.anomalies)} 起：" + "，".join(f"{k} {v}" for k, v in by_kind.items()))
+    if len(r.coverage):
+        t = r.coverage.iloc[0]
+        ok = "达到" if t.covered_km >= 10 else "未达到"
+        lines.append(f"  道路感知覆盖 {t.covered_km:,.2f} km / {t.road_km:,.1f} km（{t.share:.2%}，{t.distance_m:g} 米内；"
+                     f"{ok} ≥10 km 目标）")
+    return "\n".join(lines)
 
 
 def _metrics_summary(m, progress) -> str:

@@ -10,4 +10,6 @@ echo "==> 主流程：标准检查"
 .venv/bin/cim check --out reports/check
 echo "==> 主流程：验收指标（2024-01 至 2024-09 各月，区县/街道/社区）"
 .venv/bin/cim metrics --out reports/metrics
+echo "==> 主流程：物联感知分析（设备在线率、完整率、告警、异常、道路覆盖）"
+.venv/bin/cim sensors --out reports/sensors
 echo "==> 完成。输出见 reports/"

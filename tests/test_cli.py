@@ -22,11 +22,12 @@ def city(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["inventory", "--help"], ["metrics", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["inventory", "--help"], ["metrics", "--help"],
+                                  ["sensors", "--help"]])
 def test_help_explains_in_chinese(args):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0
-    assert "样例城市" in res.output or "数据资源清单" in res.output or "验收指标" in res.output
+    assert any(w in res.output for w in ("样例城市", "数据资源清单", "验收指标", "物联感知"))
 
 
 def test_demo_writes_catalog_and_truth(city):
@@ -115,3 +116,34 @@ def test_metrics_level_filter_and_bad_period(city, tmp_path):
     res = CliRunner().invoke(main, ["metrics", "--catalog", str(city / "data_catalog.yaml"), "--period", "2030-01",
                                     "--out", str(tmp_path / "x"), "--quiet"])
     assert res.exit_code != 0 and "2030-01" in res.output and "可用期次" in res.output
+
+
+def test_sensors_writes_health_alarms_anomalies_and_coverage(city, tmp_path):
+    out = tmp_path / "sensors"
+    res = CliRunner().invoke(main, ["sensors", "--catalog", str(city / "data_catalog.yaml"), "--out", str(out),
+                                    "--quiet"])
+    assert res.exit_code == 0, res.output
+    for stem in ("health", "health_daily", "alarms", "anomalies", "coverage", "bad_readings"):
+        assert (out / f"{stem}.parquet").exists() and (out / f"{stem}.csv").exists(), stem
+    assert (out / "cube.nc").exists() and (out / "manifest.json").exists()
+    assert not list(out.glob(".*partial"))
+    h = pd.read_parquet(out / "health.parquet")
+    assert list(h.columns[:9]) == ["metric_id", "dataset", "device_type", "area_code", "area_level", "period",
+                                   "numerator", "denominator", "value"]
+    truth = pd.read_csv(city / "truth" / "sensor_events.csv")
+    alarms = pd.read_parquet(out / "alarms.parquet")
+    assert len(alarms) == (truth["kind"] == "excursion").sum()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["period"] == "2024-09" and len(manifest["inputs"]["combined_sha256"]) == 64
+    assert "在线率" in res.output and "道路感知覆盖" in res.output and "2024-09" in res.output
+
+
+def test_sensors_bad_period_and_bad_rule_file_are_clear_errors(city, tmp_path):
+    res = CliRunner().invoke(main, ["sensors", "--catalog", str(city / "data_catalog.yaml"), "--period", "2030-01",
+                                    "--out", str(tmp_path / "x"), "--quiet", "--no-anomalies"])
+    assert res.exit_code != 0 and "2030-01" in res.output and "2024-09" in res.output
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules: [{rule_id: A, device_type: WP, name_zh: 压力}]\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["sensors", "--catalog", str(city / "data_catalog.yaml"), "--alarm-rules", str(rules),
+                                    "--out", str(tmp_path / "y"), "--quiet", "--no-anomalies"])
+    assert res.exit_code != 0 and str(rules) in res.output and "above" in res.output

@@ -43,7 +43,8 @@ class ParquetReader(Reader):
     name = "parquet"
     accepts_folder = True
     suffixes = (".parquet", ".pq")
-    options = {"x": str, "y": str, "dtype": (list, str)}
+    options = {"x": str, "y": str, "dtype": (list, str), "scheduler": str}
+    """``scheduler``: a ``dask.distributed`` address for the work on this (partitioned) table (``cimlib.sensors``)."""
 
     def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
         """Read a Parquet file (pandas/GeoPandas) or folder (Dask/Dask-GeoPandas).
