@@ -21,6 +21,9 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; outputs are ordinary files for their readers
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -57,6 +57,8 @@ def main() -> None:
       cim check                    按标准检查数据，输出问题清单（findings）与汇总
       cim metrics                  计算验收指标（治理率、编码率、上图率、合格率、覆盖率），按区县/街道/社区和月份
       cim sensors                  物联感知分析：设备在线率、完整率、告警、异常、道路覆盖里程、小时立方体
+      cim report monthly|acceptance  生成月度综合考评 / 验收评价报告（HTML、PDF、Excel、manifest.json）
+      cim verify MANIFEST          复核报告：输入指纹与全部指标能否重现
     """
 
 
@@ -222,6 +224,74 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
     for r in result.problems.itertuples():
         click.echo(f"  注意：{r.dataset} {r.file}：{r.problem}", err=True)
     click.echo(f"物联感知分析（{result.period}）→ {out}")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["monthly", "acceptance"]))
+@CATALOG_OPTION
+@click.option("--period", default=None, metavar="YYYY-MM", help="月度报告的统计月份（monthly 必填）。")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="验收评价的评价日期（acceptance 必填）。")
+@click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="城市自己的验收指标清单（默认 standards_checks/indicators.yaml）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="报告根目录：报告写入 OUT/<类型>/<期次>/，索引为 OUT/index.html。")
+@click.option("--quiet", is_flag=True, help="不显示进度条。")
+def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, indicators_path: Path | None,
+           out: Path, quiet: bool) -> None:
+    """生成报告：monthly 月度综合考评（--period YYYY-MM），acceptance 验收评价（--as-of YYYY-MM-DD）。
+
+    \b
+    用 papermill 执行 notebooks/ 中的笔记本，写出 OUT/<类型>/<期次>/：执行后的笔记本、不含代码的 HTML 报告
+    report.html（离线可打开）、report.pdf、report.xlsx（中文表头，每表一页）、data/（报告所用的表）和
+    manifest.json（参数、全部输入文件的 sha256、软件版本、git 提交、每项指标的数值与分子分母），
+    并把本次指标追加到结果库 OUT/_store、更新 OUT/index.html。评价人员用 cim verify 复核。
+    """
+    from cimlib.reports.runner import run_report
+
+    try:
+        run = run_report(kind, catalog=catalog or default_catalog(), period=period, as_of=as_of, out_root=out,
+                         indicators_path=indicators_path, progress=not quiet)
+    except (CatalogError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    ind = run.manifest["indicators"]
+    counts = {s: sum(1 for r in ind if r["status"] == s) for s in ("达标", "未达标", "未到期", "无法判定")}
+    click.echo(f"{run.manifest['label']}：{len(ind)} 项指标，" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
+    for r in ind:
+        if r["status"] == "未达标":
+            v = r["value"]
+            shown = "—" if v is None else (f"{v:.2%}" if r.get("unit") in ("比率", None) else f"{v:,.2f} {r['unit']}")
+            click.echo(f"  未达标：{r['name_zh']}  {shown}（目标 {r['comparator']} {r['target']}，期限 {r['deadline']}）")
+    click.echo(f"报告 → {run.folder}（report.html / report.pdf / report.xlsx / manifest.json）")
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="只输出不一致的项。")
+def verify(manifest: Path, quiet: bool) -> None:
+    """复核报告：检查 MANIFEST（reports/<类型>/<期次>/manifest.json）所列输入文件的指纹，用相同输入和参数重新计算
+    每项指标并逐项比较；任何输入已变更或指标不一致时以非零状态退出，并指出是哪一个。
+    """
+    from cimlib.reports.verify import verify_manifest
+
+    try:
+        res = verify_manifest(manifest, progress=not quiet)
+    except (FileNotFoundError, ValueError, CatalogError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    bad_inputs = res.inputs[res.inputs["status"] != "一致"]
+    click.echo(f"输入文件：{len(res.inputs)} 个，一致 {len(res.inputs) - len(bad_inputs)} 个")
+    for r in bad_inputs.itertuples():
+        click.echo(f"  ✗ {r.status}：{r.file}")
+    if len(res.indicators):
+        per = res.indicators.groupby(["indicator_id", "name_zh"], sort=False)["status"].agg(
+            lambda s: "一致" if (s == "一致").all() else "不一致")
+        for (ind, name), st in per.items():
+            if st != "一致" or not quiet:
+                click.echo(f"  {'✓' if st == '一致' else '✗'} {ind} {name}：{st}")
+    for p in res.problems:
+        click.echo(f"不一致：{p}", err=True)
+    if not res.ok:
+        sys.exit(1)
+    click.echo("复核通过：输入未变，全部指标一致。")
 
 
 def _sensors_summary(r) -> str:

@@ -5,6 +5,7 @@ Everything a metric depends on is declared here once, and ``docs/metrics.md`` st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 METRICS_COLUMNS = ["metric_id", "dataset", "area_code", "area_level", "period", "numerator", "denominator", "value",
@@ -107,21 +108,36 @@ class Target:
     comparator: str = ">="
 
 
-def _class_targets() -> list[Target]:
-    out = []
-    for key, cls in CLASSES.items():
-        for metric, word in (("mapping_rate", "上图率"), ("coding_rate", "编码率")):
-            out.append(Target(f"{key}.{metric}.50", f"{cls.name_zh}{word}达到50%", metric, key, 0.5, "2024-06-30"))
-            out.append(Target(f"{key}.{metric}.100", f"{cls.name_zh}{word}达到100%", metric, key, 1.0, "2024-09-30"))
-    return out
+class _TargetsFromIndicators(Sequence):
+    """The dated targets of the metrics table, read from ``standards_checks/indicators.yaml`` on first use.
+
+    That file is the one place where each target is defined; this sequence holds the entries whose metric is one of
+    :data:`METRICS` and whose area is the county, as :class:`Target` (``target_id`` is the ``indicator_id``). It is
+    read lazily because the reader, :func:`cimlib.reports.indicators.load_indicators`, lives in a package that
+    imports this one.
+    """
+
+    def __init__(self):
+        self._items: tuple | None = None
+
+    def _load(self) -> tuple:
+        if self._items is None:
+            from cimlib.reports.indicators import load_indicators
+
+            self._items = tuple(i.as_target() for i in load_indicators()
+                                if i.metric_id in METRICS and i.area == "county")
+        return self._items
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return f"TARGETS({list(self._load())!r})"
 
 
-TARGETS = [
-    *_class_targets(),
-    Target("address_pipeline.qualification.100", "增量地址生产合格率100%", "address_qualification_rate", "address_pipeline",
-           1.0, "2024-09-30"),
-    Target("houses.house_coding.100", "房屋编码赋码全覆盖", "house_coding_rate", "houses", 1.0, "2024-09-30"),
-    Target("white_model.coverage.100", "全市域三维白模覆盖100%", "white_model_coverage", "white_model_extent", 1.0, "2024-06-30"),
-    Target("fine_model.coverage.100", "中心城区精模覆盖100%", "fine_model_coverage", "fine_model_extent", 1.0, "2024-09-30"),
-]
-"""Targets seen in the programme documents (STANDARDS.md §5); deadlines are the work plan's."""
+TARGETS = _TargetsFromIndicators()
+"""Targets of the programme documents (STANDARDS.md §5) on the metrics of :data:`METRICS`, derived from
+``standards_checks/indicators.yaml`` (the single source of targets and deadlines; see ``docs/metrics.md``)."""

@@ -2,9 +2,9 @@
 
 Status as of a date: a target whose deadline has not passed is 未到期; otherwise it is 达标 when the value of the
 deadline's month (the last period at or before the deadline) meets it, else 未达标; without any month at or before the
-deadline it is 无法判定. The projection extends the
-least-squares linear trend of the last ``window`` monthly values from the latest one; the method is stated in
-every row.
+deadline it is 无法判定. A target compares with ``>=``, ``<=``, ``==``, ``>`` or ``<`` (values within 1e-12 of the
+target count as equal). The projection extends the least-squares linear trend of the last ``window`` monthly values
+from the latest one (a falling trend for targets to stay at or below); the method is stated in every row.
 """
 
 from __future__ import annotations
@@ -57,10 +57,25 @@ def _month_end(period: str) -> pd.Timestamp:
     return pd.Period(period, freq="M").end_time.normalize()
 
 
+COMPARATORS = (">=", "<=", "==", ">", "<")
+"""Comparators of a target; values within 1e-12 of the target count as equal to it."""
+
+
 def _meets(value: float, target: float, comparator: str) -> bool:
     if value is None or np.isnan(value):
         return False
-    return value >= target - 1e-12 if comparator == ">=" else value <= target + 1e-12
+    eps = 1e-12
+    if comparator == ">=":
+        return value >= target - eps
+    if comparator == "<=":
+        return value <= target + eps
+    if comparator == "==":
+        return abs(value - target) <= eps
+    if comparator == ">":
+        return value > target + eps
+    if comparator == "<":
+        return value < target - eps
+    raise ValueError(f"未知的比较符 {comparator!r}（可用：{'、'.join(COMPARATORS)}）")
 
 
 def project(periods, values, target: float, window: int = 3) -> tuple[float, pd.Timestamp | None]:
@@ -98,7 +113,7 @@ def target_status(metrics: pd.DataFrame, targets=None, *, as_of: str | None = No
     metrics : pandas.DataFrame
         A metrics table with several periods.
     targets : list of Target, optional
-        Default :data:`cimlib.metrics.TARGETS`.
+        Default :data:`cimlib.metrics.TARGETS` (derived from ``standards_checks/indicators.yaml``).
     as_of : str, optional
         ``YYYY-MM-DD``; default the end of the latest period in ``metrics``.
     levels : sequence of str
@@ -142,11 +157,17 @@ def _one(t: Target, g: pd.DataFrame, area, level, as_of_ts, window, method) -> d
         status = STATUS_UNKNOWN
     else:
         status = STATUS_MET if _meets(values[i_dead], t.target, t.comparator) else STATUS_MISSED
-    slope, when = project(periods, values, t.target, window)
+    # a target to stay below (or to come down to) is reached by a falling trend: project the mirrored series
+    falling = t.comparator in ("<=", "<") or (t.comparator == "==" and values[-1] > t.target)
+    sign = -1.0 if falling else 1.0
+    slope, when = project(periods, sign * values, sign * t.target, window)
+    slope = sign * slope
     if _meets(values[-1], t.target, t.comparator):
         projected, note = _month_end(met[0]), method + "；已达成，取首次达成期末"
+    elif np.isnan(slope):
+        projected, note = pd.NaT, method + "；有效数值不足两期，无法外推"
     elif when is None:
-        projected, note = pd.NaT, method + "；趋势不上升，按当前进度无法达成"
+        projected, note = pd.NaT, method + ("；趋势不下降" if falling else "；趋势不上升") + "，按当前进度无法达成"
     else:
         projected, note = when, method
     return {"target_id": t.target_id, "name_zh": t.name_zh, "metric_id": t.metric_id, "dataset": t.dataset,

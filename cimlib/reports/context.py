@@ -1,0 +1,271 @@
+"""What a report needs, computed once per run and shared by its notebooks: :class:`ReportContext`.
+
+A report run executes several notebooks; each asks the context for tables (indicators, metrics, findings, sensor
+health, ...). The first ask computes the table with ``cimlib`` and, when the context has a cache folder, writes it
+there as Parquet; later asks, from the same or another notebook, read it back. An analyst who opens a notebook in
+JupyterLab without a cache gets the same tables computed on the spot.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from cimlib._io import atomic_path
+from cimlib.catalog import Catalog, CatalogError
+
+
+def month_end(period: str) -> str:
+    """``"2024-06"`` -> ``"2024-06-30"``."""
+    return (pd.Period(period, freq="M").end_time.normalize()).date().isoformat()
+
+
+class ReportContext:
+    """Tables of one report run (lazy, cached).
+
+    Parameters
+    ----------
+    catalog : path-like or Catalog
+        The data catalog.
+    period : str, optional
+        ``YYYY-MM`` of a monthly report; default the month of ``as_of``.
+    as_of : str, optional
+        ``YYYY-MM-DD`` of an acceptance evaluation; default the end of ``period``.
+    cache_dir : path-like, optional
+        Folder for the computed tables (a report run's ``data/``); ``None`` computes every time.
+    indicators_path : path-like, optional
+        A city's own indicator file (default ``standards_checks/indicators.yaml``).
+    progress : bool, default False
+
+    Raises
+    ------
+    ValueError
+        If neither ``period`` nor ``as_of`` is given, or they are malformed.
+    """
+
+    def __init__(self, catalog, *, period: str | None = None, as_of: str | None = None, cache_dir=None,
+                 indicators_path=None, progress: bool = False):
+        if period is None and as_of is None:
+            raise ValueError("需要统计月份 period（YYYY-MM）或评价日期 as_of（YYYY-MM-DD）")
+        try:
+            self.as_of = pd.Timestamp(as_of).date().isoformat() if as_of else month_end(period)
+            self.period = period or self.as_of[:7]
+            pd.Period(self.period, freq="M")
+        except (ValueError, TypeError):
+            raise ValueError(f"统计月份应为 YYYY-MM、评价日期应为 YYYY-MM-DD：{period!r} / {as_of!r}") from None
+        self.catalog = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.indicators_path = indicators_path
+        self.progress = progress
+        self._memo: dict[str, object] = {}
+
+    # ------------------------------------------------------------------ caching
+
+    def _cached(self, name: str, compute):
+        if name in self._memo:
+            return self._memo[name]
+        path = self.cache_dir / f"{name}.parquet" if self.cache_dir else None
+        if path is not None and path.exists():
+            value = _read(path)
+        else:
+            value = compute()
+            if path is not None:
+                _write(value, path)
+        self._memo[name] = value
+        return value
+
+    def _json(self, name: str, compute) -> dict:
+        if name in self._memo:
+            return self._memo[name]
+        path = self.cache_dir / f"{name}.json" if self.cache_dir else None
+        if path is not None and path.exists():
+            value = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            value = compute()
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(path) as tmp:
+                    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+        self._memo[name] = value
+        return value
+
+    # ------------------------------------------------------------------ acceptance indicators and metrics
+
+    def _acceptance(self):
+        if "_acceptance" not in self._memo:
+            from cimlib.reports.indicators import acceptance
+
+            self._memo["_acceptance"] = acceptance(self.catalog, self.as_of, indicators_path=self.indicators_path,
+                                                   progress=self.progress)
+        return self._memo["_acceptance"]
+
+    def indicators(self) -> pd.DataFrame:
+        """One row per acceptance indicator as of ``as_of`` (value, numerator, denominator, status, evidence)."""
+        return self._cached("indicators", lambda: self._acceptance().indicators)
+
+    def metrics(self) -> pd.DataFrame:
+        """The metrics table of every month up to ``as_of`` (registers, coverage, sensors, smart communities)."""
+        return self._cached("metrics", lambda: self._acceptance().metrics)
+
+    def inputs(self) -> dict:
+        """Input file -> sha256 of everything the indicators were computed from."""
+        return self._json("inputs", lambda: dict(self._acceptance().inputs))
+
+    def problems(self) -> pd.DataFrame:
+        """Datasets that could not be used (they become findings of the report, not a crash)."""
+        return self._cached("problems", lambda: pd.DataFrame(self._acceptance().problems))
+
+    def evidence(self) -> pd.DataFrame:
+        """Records that lower a register metric (masked: ids, area codes and link evidence only)."""
+        return self._cached("evidence", lambda: self._acceptance().evidence)
+
+    # ------------------------------------------------------------------ checks and their change over time
+
+    def findings(self) -> pd.DataFrame:
+        """Findings of the standard checks on the snapshot of ``period`` (personal values masked)."""
+        from cimlib.reports.changes import period_findings
+
+        return self._cached("findings", lambda: period_findings(self.catalog, self._snapshot_period(self.period)))
+
+    def located_findings(self):
+        """The findings that carry a location (WKT in the findings table), as a GeoDataFrame in EPSG:4490."""
+        import geopandas as gpd
+
+        f = self.findings()
+        if "geometry" not in f or f.empty:
+            return gpd.GeoDataFrame(f.iloc[0:0].drop(columns=["geometry"], errors="ignore"), geometry=[], crs="EPSG:4490")
+        f = f[f["geometry"].notna() & (f["geometry"].astype(str) != "")]
+        geom = gpd.GeoSeries.from_wkt(f["geometry"].astype(str).to_numpy(), crs="EPSG:4490", on_invalid="ignore")
+        return gpd.GeoDataFrame(f.drop(columns=["geometry"]).reset_index(drop=True), geometry=geom.to_numpy(),
+                                crs="EPSG:4490")
+
+    def previous_period(self) -> str | None:
+        """The month before ``period`` that the registers have a snapshot of, if any."""
+        periods = self._register_periods()
+        earlier = [p for p in periods if p < self._snapshot_period(self.period)]
+        return earlier[-1] if earlier else None
+
+    def changes(self):
+        """Findings compared with the previous month: ``(summary, detail)`` (新增 / 未整改 / 已整改)."""
+        from cimlib.reports.changes import compare_findings, period_findings
+
+        def compute(part):
+            prev = self.previous_period()
+            before = period_findings(self.catalog, prev) if prev else None
+            res = compare_findings(before, self.findings())
+            return getattr(res, part)
+        return (self._cached("changes_summary", lambda: compute("summary")),
+                self._cached("changes_detail", lambda: compute("detail")))
+
+    def _register_periods(self) -> list[str]:
+        for name in ("addresses", "persons", "houses", "units"):
+            if name in self.catalog and self.catalog.periods(name):
+                return self.catalog.periods(name)
+        return []
+
+    def _snapshot_period(self, period: str) -> str | None:
+        periods = [p for p in self._register_periods() if p <= period]
+        return periods[-1] if periods else None
+
+    # ------------------------------------------------------------------ tasks and departments
+
+    def tasks(self) -> pd.DataFrame:
+        """The programme's task list with each task's status as of ``as_of``."""
+        from cimlib.reports.monthly import task_status
+
+        return self._cached("tasks", lambda: task_status(self.catalog.read("tasks"), self.as_of))
+
+    def departments(self) -> pd.DataFrame:
+        """Progress per responsible department as of ``as_of``."""
+        from cimlib.reports.monthly import department_progress
+
+        return self._cached("departments", lambda: department_progress(self.catalog.read("tasks"), self.as_of))
+
+    def scores(self, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Score per department (progress and data quality) with the month-on-month change."""
+        from cimlib.reports.monthly import department_scores
+
+        summary, _ = self.changes()
+        return self._cached("scores", lambda: department_scores(self.tasks(), summary, self.as_of, previous=previous))
+
+    # ------------------------------------------------------------------ sensing network
+
+    def sensor_period(self) -> str | None:
+        """The month of readings the report shows: ``period`` if there are readings for it, else the latest before."""
+        from cimlib.sensors.readings import periods_of, reading_tasks
+
+        if "readings" not in self.catalog:
+            return None
+        try:
+            months = periods_of(reading_tasks(self.catalog.files("readings")))
+        except CatalogError:
+            return None
+        months = [m for m in months if m <= self.period]
+        return months[-1] if months else None
+
+    def sensors(self) -> dict[str, pd.DataFrame]:
+        """Sensor tables of :meth:`sensor_period`: health, health_daily, alarms, anomalies, coverage, bad_readings."""
+        names = ("health", "health_daily", "alarms", "anomalies", "coverage", "bad_readings")
+        if self.sensor_period() is None:
+            return {n: pd.DataFrame() for n in names}
+        if self.cache_dir is None or not all((self.cache_dir / f"sensors_{n}.parquet").exists() for n in names):
+            if "_sensors" not in self._memo:
+                from cimlib.sensors import analyse_sensors
+
+                self._memo["_sensors"] = analyse_sensors(self.catalog, self.sensor_period(), cube=False,
+                                                         progress=self.progress)
+        return {n: self._cached(f"sensors_{n}", lambda n=n: getattr(self._memo["_sensors"], n)) for n in names}
+
+    # ------------------------------------------------------------------ catalog
+
+    def inventory(self) -> pd.DataFrame:
+        """The catalog inventory (layers, sizes, CRS, owners, classification, fingerprints)."""
+        from cimlib.reports.inventory import inventory_table
+
+        return self._cached("inventory", lambda: inventory_table(self.catalog, progress=self.progress))
+
+    def areas(self, level: str | None = None):
+        """The admin areas (GeoDataFrame), optionally of one level (``county``, ``street``, ``community``)."""
+        areas = self.catalog.read("admin_areas")
+        if level is not None and "level" in areas:
+            names = {"county": ("county", "区", "县", "区县"), "street": ("street", "街道", "乡镇"),
+                     "community": ("community", "社区", "村")}.get(level, (level,))
+            areas = areas[areas["level"].astype(str).isin(names)]
+        return areas
+
+
+def _write(value, path: Path) -> None:
+    """A table as Parquet (GeoParquet when it has geometry), its ``attrs`` beside it as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = value if isinstance(value, pd.DataFrame) else pd.DataFrame(value)
+    attrs = dict(frame.attrs)
+    with atomic_path(path) as tmp:
+        if "geometry" in frame.columns and hasattr(frame, "to_wkb"):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame = frame.drop(columns=["geometry"], errors="ignore")
+            for c in frame.columns:
+                if frame[c].dtype == object:
+                    frame[c] = frame[c].astype("string")
+            frame.to_parquet(tmp, index=False)
+    if attrs:
+        with atomic_path(path.with_suffix(".attrs.json")) as tmp:
+            tmp.write_text(json.dumps(attrs, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    if b"geo" in meta:
+        import geopandas as gpd
+
+        frame = gpd.read_parquet(path)
+    else:
+        frame = pd.read_parquet(path)
+    sidecar = path.with_suffix(".attrs.json")
+    if sidecar.exists():
+        frame.attrs = json.loads(sidecar.read_text(encoding="utf-8"))
+    return frame

@@ -1,0 +1,789 @@
+"""Acceptance indicators (验收指标): the programme's dated targets evaluated on a catalog as of a date.
+
+This is the one computation that the acceptance and progress reports and ``cim verify`` make:
+
+- :func:`load_indicators` reads the indicator list (``standards_checks/indicators.yaml`` by default; a city can
+  supply its own). That file is **the one place that defines each target**: :data:`cimlib.metrics.TARGETS` (the
+  targets of ``cim metrics``' ``progress.csv``) is derived from it;
+- :func:`indicator_metrics` computes every metric row an indicator needs, for every month up to the as-of date:
+  the metrics table of :func:`cimlib.metrics.compute_metrics`, the smart-community coverage
+  (:func:`smart_community_metrics`) and, from :func:`cimlib.sensors.analyse_sensors`, the county online rate
+  (``online_rate``) and the road length covered by sensing devices (``road_coverage_km``, whose value is in
+  kilometres, not a share);
+- :func:`evaluate_indicators` gives each indicator its status with the rules of
+  :func:`cimlib.metrics.target_status`: 未到期 before the deadline; after it, 达标 or 未达标 by the value of the
+  deadline's month; 无法判定 without any month up to the deadline;
+- :func:`acceptance` does all three and is what the reports and ``cim verify`` call.
+
+A month counts as of a date when it is not after the date's month (the 2024-09 snapshot counts as of 2024-09-30 and
+as of 2024-09-15). The same inputs give identical tables: nothing depends on the clock or on the order of files.
+``docs/metrics.md`` (验收指标清单) describes the file, the definitions and the status rules.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import math
+import re
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from cimlib._io import sha256_file
+from cimlib.catalog import Catalog, CatalogError
+from cimlib.metrics._areas import Areas, roll_up
+from cimlib.metrics._spec import CLASSES, LEVELS, METRICS_COLUMNS, Target
+from cimlib.metrics.progress import COMPARATORS, STATUS_PENDING, STATUS_UNKNOWN, target_status
+
+INDICATORS_FILE = Path(__file__).resolve().parents[2] / "standards_checks" / "indicators.yaml"
+"""The indicator list shipped with the workbench (the programme documents' targets, STANDARDS.md §5)."""
+
+INDICATOR_COLUMNS = ["indicator_id", "name_zh", "metric_id", "dataset", "area_code", "area_name", "comparator", "target",
+                     "deadline", "period", "value", "numerator", "denominator", "unit", "status", "evidence", "source",
+                     "clause", "projected_date", "projection_method"]
+"""Columns of the indicator table (:func:`evaluate_indicators`)."""
+
+PROBLEM_COLUMNS = ["period", "dataset", "problem"]
+"""Columns of the problems table: datasets that could not be used (``period`` empty when not about one month)."""
+
+SMART_COMMUNITY_COLUMN = "smart_community"
+"""Column of the ``admin_areas`` layer telling whether a community has a smart-community platform."""
+
+SMART_COMMUNITY_METRIC = "smart_community_coverage"
+ROAD_COVERAGE_METRIC = "road_coverage_km"
+ONLINE_RATE_METRIC = "online_rate"
+
+_TRUE = {"true", "t", "1", "1.0", "yes", "y", "是", "有"}
+_FALSE = {"false", "f", "0", "0.0", "no", "n", "否", "无"}
+_MONTH = re.compile(r"\d{4}-\d{2}")
+_AREA_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
+
+
+class IndicatorError(ValueError):
+    """A problem in an indicator file (the message names the file, the entry and the key)."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One acceptance indicator: ``metric_id`` of ``dataset`` in ``area`` must satisfy ``comparator target`` by
+    ``deadline``.
+
+    Attributes
+    ----------
+    indicator_id, name_zh : str
+    metric_id : str
+        A ``metric_id`` of the metrics table (``docs/metrics.md``, ``docs/sensors.md``).
+    dataset : str
+        Catalog entry name (or schema, see :func:`acceptance`).
+    comparator : {">=", "<=", "==", ">", "<"}
+    target : float
+        In the unit of ``unit`` (ratios as 0..1).
+    deadline : str
+        ``YYYY-MM-DD``.
+    unit, source, clause : str
+        ``source`` and ``clause`` say 待核实 where the document text has not been checked.
+    area : str
+        ``county`` (default), ``street``, ``community`` (every area of that level) or one area code.
+    """
+
+    indicator_id: str
+    name_zh: str
+    metric_id: str
+    dataset: str
+    comparator: str
+    target: float
+    deadline: str
+    unit: str
+    source: str
+    clause: str
+    area: str = "county"
+
+    @property
+    def provisional(self) -> bool:
+        """True when the source or the clause is marked 待核实."""
+        return "待核实" in self.source or "待核实" in self.clause
+
+    def as_target(self) -> Target:
+        """The indicator as a :class:`cimlib.metrics.Target` (``target_id`` = ``indicator_id``)."""
+        return Target(self.indicator_id, self.name_zh, self.metric_id, self.dataset, self.target, self.deadline,
+                      self.comparator)
+
+
+_KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area", "comparator", "target", "deadline", "unit", "source",
+         "clause")
+_REQUIRED = ("indicator_id", "name_zh", "metric_id", "dataset", "comparator", "target", "deadline", "unit", "source",
+             "clause")
+
+
+def load_indicators(path=None) -> list[Indicator]:
+    """Read and validate an indicator file.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        YAML file with a list ``indicators`` (and optional ``defaults`` applied to every entry); default
+        :data:`INDICATORS_FILE`.
+
+    Returns
+    -------
+    list of Indicator
+        In file order.
+
+    Raises
+    ------
+    IndicatorError
+        If the file is missing or malformed; the message names the file, the entry (number and id) and the key.
+    """
+    path = Path(path) if path else INDICATORS_FILE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IndicatorError(f"验收指标文件 {path} 无法读取：{exc}") from None
+    except yaml.YAMLError as exc:
+        raise IndicatorError(f"验收指标文件 {path} 不是合法的 YAML：{exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
+        raise IndicatorError(f"验收指标文件 {path}：顶层应有 indicators 列表")
+    if doc.get("version", 1) != 1:
+        raise IndicatorError(f"验收指标文件 {path}：不支持的版本 version={doc.get('version')!r}（应为 1）")
+    unknown_top = sorted(set(doc) - {"version", "defaults", "indicators"})
+    if unknown_top:
+        raise IndicatorError(f"验收指标文件 {path}：未知的顶层键 {', '.join(map(str, unknown_top))}")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise IndicatorError(f"验收指标文件 {path}：defaults 应为映射")
+    bad_defaults = sorted(map(str, set(defaults) - (set(_KEYS) - {"indicator_id"})))
+    if bad_defaults:
+        raise IndicatorError(f"验收指标文件 {path}：defaults 中的键 {', '.join(bad_defaults)} 不能作为默认值")
+    if not doc["indicators"]:
+        raise IndicatorError(f"验收指标文件 {path}：indicators 列表为空")
+    out: list[Indicator] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc["indicators"], start=1):
+        where = f"验收指标文件 {path} 第 {i} 条指标"
+        if not isinstance(raw, dict):
+            raise IndicatorError(f"{where}：应为映射（键: 值）")
+        where = f"{where}（{raw.get('indicator_id', '?')}）"
+        unknown = sorted(set(map(str, raw)) - set(_KEYS))
+        if unknown:
+            raise IndicatorError(f"{where}：未知的键 {', '.join(unknown)}（可用：{', '.join(_KEYS)}）")
+        entry = {**defaults, **raw}
+        for key in _REQUIRED:
+            if entry.get(key) is None or (isinstance(entry[key], str) and not entry[key].strip()):
+                raise IndicatorError(f"{where}：缺少 {key}")
+        ind = _indicator(entry, where)
+        if ind.indicator_id in seen:
+            raise IndicatorError(f"{where}：indicator_id 与前面的指标重复")
+        seen.add(ind.indicator_id)
+        out.append(ind)
+    return out
+
+
+def _indicator(entry: dict, where: str) -> Indicator:
+    text = {k: str(entry[k]).strip() for k in ("indicator_id", "name_zh", "metric_id", "dataset", "unit", "source",
+                                                "clause")}
+    comparator = str(entry["comparator"]).strip()
+    if comparator not in COMPARATORS:
+        raise IndicatorError(f"{where}：键 comparator 的值 {entry['comparator']!r} 无效（可用：{'、'.join(COMPARATORS)}）")
+    target = _target(entry["target"], text["unit"], where)
+    deadline = _deadline(entry["deadline"], where)
+    area = entry.get("area", "county")
+    area = str(area).strip() if area is not None else "county"
+    if area not in LEVELS and not _AREA_CODE.fullmatch(area):
+        raise IndicatorError(f"{where}：键 area 的值 {entry.get('area')!r} 无效（应为 county、street、community "
+                             "或 6/9/12 位区划代码）")
+    return Indicator(comparator=comparator, target=target, deadline=deadline, area=area, **text)
+
+
+def _target(value, unit: str, where: str) -> float:
+    if isinstance(value, bool):
+        raise IndicatorError(f"{where}：键 target 应为数值，得到 {value!r}")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        if unit != "比率":
+            raise IndicatorError(f"{where}：键 target 的百分数 {value!r} 只能用于单位为“比率”的指标（unit={unit}）")
+        value, scale = value.strip()[:-1], 0.01
+    else:
+        scale = 1.0
+    try:
+        number = float(value) * scale
+    except (TypeError, ValueError):
+        raise IndicatorError(f"{where}：键 target 应为数值，得到 {value!r}") from None
+    if not math.isfinite(number):
+        raise IndicatorError(f"{where}：键 target 应为有限数值，得到 {value!r}")
+    return number
+
+
+def _deadline(value, where: str) -> str:
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return _dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise IndicatorError(f"{where}：键 deadline 应为 YYYY-MM-DD 格式的日期，得到 {value!r}") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# metrics the indicators need
+# --------------------------------------------------------------------------------------------------
+
+def _as_of(as_of) -> str:
+    """``as_of`` checked and returned as ``YYYY-MM-DD``."""
+    if isinstance(as_of, _dt.datetime):
+        as_of = as_of.date()
+    if isinstance(as_of, _dt.date):
+        return as_of.isoformat()
+    text = str(as_of).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return _dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"截止日期 as_of 应为 YYYY-MM-DD，得到 {as_of!r}") from None
+
+
+def _load_catalog(catalog) -> Catalog:
+    return catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
+
+
+def _entry(catalog: Catalog, schema: str) -> str | None:
+    """The entry of a schema: the entry of that name if its schema matches, else the first entry with the schema."""
+    if schema in catalog and catalog[schema].schema == schema:
+        return schema
+    for e in catalog:
+        if e.schema == schema:
+            return e.name
+    return None
+
+
+def _register_periods(catalog: Catalog) -> list[str]:
+    names = [n for n in (_entry(catalog, s) for s in CLASSES) if n]
+    return sorted({p for n in names for p in catalog.periods(n)})
+
+
+class _Inputs:
+    """Input files (relative to the catalog folder) and their sha256, collected once per run."""
+
+    def __init__(self, catalog: Catalog):
+        self.root = catalog.path.parent.resolve()
+        self.sha: dict[str, str] = {}
+
+    def rel(self, path) -> str:
+        p = Path(path).resolve()
+        try:
+            return str(p.relative_to(self.root))
+        except ValueError:
+            return str(p)
+
+    def fingerprint(self, files) -> str:
+        """One sha256 over the files' relative names and sha256 (sorted), as ``compute_metrics`` does."""
+        h = hashlib.sha256()
+        for rel, path in sorted((self.rel(f), f) for f in files):
+            if rel not in self.sha:
+                self.sha[rel] = sha256_file(path)
+            h.update(f"{rel}\0{self.sha[rel]}\n".encode())
+        return h.hexdigest()
+
+    def update(self, mapping: dict) -> None:
+        self.sha.update(mapping)
+
+    @property
+    def inputs(self) -> dict:
+        return dict(sorted(self.sha.items()))
+
+
+def _flags(values: pd.Series, name: str, path) -> np.ndarray:
+    """``smart_community`` values as booleans (missing = no platform); unrecognised values raise CatalogError."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.fillna(False).astype(bool).to_numpy()
+    text = values.astype("string").str.strip().str.lower()
+    bad = sorted(set(text.dropna()) - _TRUE - _FALSE)
+    if bad:
+        raise CatalogError(f"{SMART_COMMUNITY_COLUMN} 列的取值无法识别：{'、'.join(bad[:5])}（应为 是/否、true/false 或 1/0）",
+                           entry=name, path=path)
+    return text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)
+
+
+def smart_community_metrics(catalog, periods=None) -> pd.DataFrame:
+    """Smart-community platform coverage (智慧社区平台覆盖率) in the metrics-table shape.
+
+    ``smart_community_coverage``: N = communities whose ``smart_community`` is true (是/true/1), D = communities
+    (``level`` 社区 of the ``admin_areas`` layer); a missing value counts as no platform. One row for the county and
+    one per street, for each period.
+
+    Parameters
+    ----------
+    catalog : Catalog or path-like
+    periods : list of str, optional
+        ``YYYY-MM`` periods. Default: every snapshot period of the registers, or ``'current'`` when the catalog has
+        none. The admin layer usually has no snapshots: every period then shows its one current state (the layer
+        keeps no history of when a platform went live); when it has snapshots, a period present there reads that
+        snapshot.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`cimlib.metrics.METRICS_COLUMNS` (``value`` = N / D, unit 比率).
+
+    Raises
+    ------
+    CatalogError
+        If the catalog has no ``admin_areas`` layer, it cannot be read, or it has no ``smart_community`` column or
+        unrecognised values in it.
+    """
+    catalog = _load_catalog(catalog)
+    return _smart_community(catalog, periods, _Inputs(catalog))
+
+
+def _smart_community(catalog: Catalog, periods, inputs: _Inputs) -> pd.DataFrame:
+    name = _entry(catalog, "admin_areas")
+    if name is None:
+        raise CatalogError("数据目录中没有 admin_areas（行政区划）图层，无法计算智慧社区覆盖率", path=catalog.path)
+    entry = catalog[name]
+    if periods is None:
+        periods = _register_periods(catalog) or ["current"]
+    own = set(catalog.periods(name))
+    frames: dict = {}
+    rows = []
+    for period in periods:
+        key = period if period in own else None
+        if key not in frames:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                admin = catalog.read(name, period=key)
+            if SMART_COMMUNITY_COLUMN not in admin.columns:
+                raise CatalogError(f"行政区划图层没有 {SMART_COMMUNITY_COLUMN} 列（社区是否建有智慧社区平台），"
+                                   "无法计算智慧社区覆盖率", entry=name, path=entry.resolved_path)
+            areas = Areas(admin)
+            comm = admin[admin["level"] == "社区"].drop_duplicates("area_code")
+            flags = _flags(comm[SMART_COMMUNITY_COLUMN], name, entry.resolved_path)
+            counts = pd.DataFrame({"platform": flags.astype("int64"), "communities": 1},
+                                  index=pd.Index(comm["area_code"].astype(str)))
+            table = roll_up(areas, counts, ["platform", "communities"])
+            table = table[table["area_level"].isin(["county", "street"])].reset_index(drop=True)
+            frames[key] = (table, areas, inputs.fingerprint(catalog.files(name, key)))
+        table, areas, sha = frames[key]
+        out = pd.DataFrame({"metric_id": SMART_COMMUNITY_METRIC, "dataset": name, "area_code": table["area_code"].astype(str),
+                            "area_level": table["area_level"], "period": period,
+                            "numerator": table["platform"].astype("float64"),
+                            "denominator": table["communities"].astype("float64")})
+        den = out["denominator"].where(out["denominator"] > 0)
+        out["value"] = out["numerator"] / den
+        out["name_zh"] = "智慧社区平台覆盖率"
+        out["area_name"] = out["area_code"].map(areas.name)
+        out["unit"] = "比率"
+        out["inputs_sha256"] = sha
+        rows.append(out)
+    return pd.concat(rows, ignore_index=True)[METRICS_COLUMNS] if rows else pd.DataFrame(columns=METRICS_COLUMNS)
+
+
+@dataclass
+class _Collected:
+    metrics: pd.DataFrame
+    inputs: dict
+    problems: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def indicator_metrics(catalog, as_of, *, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Every metric row the indicators need, for every month up to ``as_of``.
+
+    - the whole metrics table of :func:`cimlib.metrics.compute_metrics` (every area level) for the registers'
+      snapshot periods not after the month of ``as_of`` (a catalog without snapshots gives its current state,
+      labelled with the month of ``as_of``);
+    - :func:`smart_community_metrics` for the same periods;
+    - for each month of readings not after ``as_of``, from :func:`cimlib.sensors.analyse_sensors`: the county
+      online rate (``online_rate``, all device types, ``dataset`` readings) and ``road_coverage_km`` (N = road km
+      within the cover distance of a device that reported in the month, D = road km, **value = covered km**, unit
+      公里; county and street rows, ``dataset`` roads).
+
+    Parameters
+    ----------
+    catalog : Catalog or path-like
+    as_of : str
+        ``YYYY-MM-DD``.
+    progress : bool, default False
+
+    Returns
+    -------
+    metrics : pandas.DataFrame
+        :data:`cimlib.metrics.METRICS_COLUMNS`, sorted by period, dataset, metric, level and area.
+    inputs : dict
+        Every input file (relative to the catalog folder) -> sha256, sorted.
+
+    Notes
+    -----
+    A dataset that cannot be read is left out of the metrics (it never crashes the run); :func:`acceptance`
+    returns those problems in its ``problems`` table.
+    """
+    got = _collect(_load_catalog(catalog), _as_of(as_of), progress)
+    return got.metrics, got.inputs
+
+
+def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
+    from cimlib.metrics import compute_metrics
+
+    month = as_of[:7]
+    inputs = _Inputs(catalog)
+    problems: list[tuple] = []
+    parts: list[pd.DataFrame] = []
+    evidence = pd.DataFrame()
+
+    all_periods = _register_periods(catalog)
+    periods = [p for p in all_periods if p <= month]
+    if all_periods and not periods:
+        problems.append((None, "registers", f"没有 {month} 及以前的登记数据快照（最早一期为 {all_periods[0]}），登记类指标不计算"))
+    else:
+        try:
+            res = compute_metrics(catalog, periods or None, progress=progress)
+        except CatalogError as exc:
+            problems.append((None, exc.entry or "admin_areas", str(exc)))
+        else:
+            m = res.metrics.copy()
+            evidence = res.evidence.copy()
+            if not all_periods:  # the current state of a catalog without snapshots stands for the as-of month
+                m.loc[m["period"] == "current", "period"] = month
+                if "period" in evidence:
+                    evidence.loc[evidence["period"] == "current", "period"] = month
+            parts.append(m)
+            inputs.update(res.inputs)
+            problems += [(p.period, p.dataset, p.problem) for p in res.problems.itertuples()]
+
+    sc_periods = periods if all_periods else [month]
+    if sc_periods:
+        try:
+            parts.append(_smart_community(catalog, sc_periods, inputs))
+        except CatalogError as exc:
+            problems.append((None, exc.entry or "admin_areas", str(exc)))
+
+    parts += _sensor_rows(catalog, month, inputs, problems, progress)
+
+    parts = [p for p in parts if len(p)]
+    metrics = pd.concat(parts, ignore_index=True)[METRICS_COLUMNS] if parts else pd.DataFrame(columns=METRICS_COLUMNS)
+    order = {"county": 0, "street": 1, "community": 2}
+    metrics = (metrics.assign(_l=metrics["area_level"].map(order).fillna(9))
+               .sort_values(["period", "dataset", "metric_id", "_l", "area_code"], kind="stable")
+               .drop(columns="_l").reset_index(drop=True))
+    prob = pd.DataFrame(problems, columns=PROBLEM_COLUMNS).drop_duplicates().reset_index(drop=True)
+    return _Collected(metrics, inputs.inputs, prob, evidence)
+
+
+def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool) -> list[pd.DataFrame]:
+    from cimlib.sensors import analyse_sensors
+    from cimlib.sensors.health import ALL_TYPES
+    from cimlib.sensors.readings import periods_of, reading_tasks
+
+    if "readings" not in catalog or "devices" not in catalog:
+        missing = "、".join(n for n in ("readings", "devices") if n not in catalog)
+        problems.append((None, "readings", f"数据目录中没有 {missing} 条目：设备在线率与道路感知覆盖不计算"))
+        return []
+    try:
+        files = catalog.files("readings")
+    except CatalogError as exc:
+        problems.append((None, "readings", str(exc)))
+        return []
+    months = [m for m in periods_of(reading_tasks(files)) if m <= month]
+    names, county = _admin_names(catalog)
+    out = []
+    for m in months:
+        try:
+            res = analyse_sensors(catalog, m, anomalies=False, cube=False, progress=progress)
+        except (CatalogError, ValueError) as exc:
+            problems.append((m, "readings", str(exc)))
+            continue
+        problems += [(m, p.dataset, f"{p.file}：{p.problem}" if p.file else p.problem) for p in res.problems.itertuples()]
+        month_files = [p for t in reading_tasks(files, m) for p in t.paths] + catalog.files("devices")
+        h = res.health
+        on = h[(h["metric_id"] == ONLINE_RATE_METRIC) & (h["device_type"] == ALL_TYPES) & (h["area_level"] == "county")
+               & (h["period"] == m)].drop(columns="device_type")
+        if len(on):
+            on = on.assign(area_code=on["area_code"].astype(str))
+            on["area_name"] = on["area_code"].map(lambda c: names.get(c, c))
+            on["inputs_sha256"] = inputs.fingerprint(month_files)
+            out.append(on[METRICS_COLUMNS])
+            county = county or str(on["area_code"].iloc[0])
+        cov = res.coverage
+        if len(cov):
+            road_files = month_files + _files(catalog, "roads") + _files(catalog, "admin_areas")
+            code = cov["area_code"].astype(str).where(cov["area_code"].astype(str) != "全部", county or "全部")
+            r = pd.DataFrame({"metric_id": ROAD_COVERAGE_METRIC, "dataset": "roads", "area_code": code,
+                              "area_level": cov["area_level"], "period": m,
+                              "numerator": cov["covered_km"].astype("float64"),
+                              "denominator": cov["road_km"].astype("float64"),
+                              "value": cov["covered_km"].astype("float64")})
+            r["name_zh"] = f"感知设备覆盖道路里程（{float(cov['distance_m'].iloc[0]):g} 米内）"
+            r["area_name"] = r["area_code"].map(lambda c: names.get(c, c))
+            r["unit"] = "公里"
+            r["inputs_sha256"] = inputs.fingerprint(road_files)
+            out.append(r[METRICS_COLUMNS])
+    return out
+
+
+def _files(catalog: Catalog, name: str) -> list:
+    """The files of an entry, or none when the entry or its files are missing (already reported as a problem)."""
+    try:
+        return catalog.files(name) if name in catalog else []
+    except CatalogError:
+        return []
+
+
+def _admin_names(catalog: Catalog) -> tuple[dict, str | None]:
+    """Area code -> name, and the county code when the admin layer has exactly one county (else None)."""
+    name = _entry(catalog, "admin_areas")
+    if name is None:
+        return {}, None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            admin = catalog.read(name)
+    except CatalogError:
+        return {}, None  # compute_metrics has already reported it
+    areas = Areas(admin)
+    return dict(areas.names), (areas.counties[0] if len(areas.counties) == 1 else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------------------------------
+
+_WHAT = {
+    "governance_rate": "{cls}已治理 {n}/收到 {d} 条",
+    "coding_rate": "{cls}已编码 {n}/已治理 {d} 条",
+    "mapping_rate": "{cls}已上图 {n}/已治理 {d} 条",
+    "house_coding_rate": "已赋码房屋 {n}/实有房屋 {d} 条",
+    "address_qualification_rate": "当月产出的增量地址合格 {n}/产出 {d} 个",
+    "white_model_coverage": "白模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
+    "fine_model_coverage": "精模生产范围覆盖 {n_km2}/中心城区面积 {d_km2} 平方公里",
+    SMART_COMMUNITY_METRIC: "建有智慧社区平台的社区 {n}/社区 {d} 个",
+    ONLINE_RATE_METRIC: "在线的设备·小时 {n}/应在线的设备·小时 {d}",
+    ROAD_COVERAGE_METRIC: "感知设备覆盖道路 {n_km}/道路总长 {d_km} 公里",
+}
+_REGISTER_WHERE = "拉低指标的记录见 evidence.parquet（dataset={dataset}，period={period}）"
+_WHERE = {
+    "governance_rate": _REGISTER_WHERE, "coding_rate": _REGISTER_WHERE, "mapping_rate": _REGISTER_WHERE,
+    "house_coding_rate": _REGISTER_WHERE,
+    "address_qualification_rate": "各环节一次通过率见指标表 stage_pass_rate_s1…s6，未通过的流程记录见数据集 {dataset}",
+    "white_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    "fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    SMART_COMMUNITY_METRIC: "逐社区见 {dataset} 图层的 smart_community 列",
+    ONLINE_RATE_METRIC: "逐设备逐日见 cim sensors --period {period} 的 health_daily 表",
+    ROAD_COVERAGE_METRIC: "分街道见指标表（metric_id=road_coverage_km，area_level=street）与 cim sensors 的 coverage 表",
+}
+
+
+def _count(x: float) -> str:
+    return f"{int(round(x)):,}" if abs(x - round(x)) < 1e-9 else f"{x:,.2f}"
+
+
+def _evidence(ind: Indicator, row: dict, notes: list[str]) -> str:
+    if row["period"] is None or pd.isna(row["numerator"]):
+        text = f"期限（{ind.deadline}）及以前没有该指标的数据" if row["status"] != STATUS_PENDING else "截至统计日尚无该指标的数据"
+    else:
+        n, d = float(row["numerator"]), float(row["denominator"])
+        cls = CLASSES[ind.dataset].name_zh if ind.dataset in CLASSES else ""
+        what = _WHAT.get(ind.metric_id, "{name} {n}/{d}").format(
+            cls=cls, n=_count(n), d=_count(d), n_km2=f"{n / 1e6:,.2f}", d_km2=f"{d / 1e6:,.2f}", n_km=f"{n:,.2f}",
+            d_km=f"{d:,.2f}", name=ind.name_zh)
+        where = _WHERE.get(ind.metric_id, "见指标表（metric_id={metric_id}）").format(
+            dataset=ind.dataset, period=row["period"], metric_id=ind.metric_id)
+        if where == _REGISTER_WHERE.format(dataset=ind.dataset, period=row["period"]) and n == d:
+            where = "没有拉低该指标的记录"
+        text = f"{row['period']}：{what}；{where}"
+    if notes:
+        text += "；数据问题：" + "；".join(notes)
+    return text
+
+
+_SENSOR_INPUTS = {"readings", "devices", "roads"}
+
+
+def _notes(problems: pd.DataFrame | None, ind: Indicator, period) -> list[str]:
+    """Problems of the indicator's dataset (of its period or of no particular period), shortened.
+
+    Without a period (no data for the indicator) the problems of what it depends on count too: the admin layer and
+    the registers as a whole, and the sensor inputs for the sensor metrics.
+    """
+    if problems is None or not len(problems):
+        return []
+    related = {ind.dataset}
+    if period is None:
+        related |= {"registers", "admin_areas"}
+        if ind.metric_id in (ONLINE_RATE_METRIC, ROAD_COVERAGE_METRIC):
+            related |= _SENSOR_INPUTS
+    p = problems[problems["dataset"].astype(str).isin(related)]
+    if period is not None:
+        p = p[p["period"].isna() | (p["period"].astype(str) == str(period))]
+    out = []
+    for text in dict.fromkeys(p["problem"].astype(str)):
+        out.append(text if len(text) <= 120 else text[:117] + "…")
+    return out[:3]
+
+
+def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Status, value and evidence of each indicator as of a date.
+
+    Only monthly rows (``period`` ``YYYY-MM``) not after the month of ``as_of`` are used. For each indicator the rows
+    of its ``metric_id`` and ``dataset`` in its area (every county by default) go to
+    :func:`cimlib.metrics.target_status`: 未到期 while the deadline is after ``as_of``; afterwards 达标 when the value
+    of the deadline's month (the last month at or before the deadline) satisfies ``comparator target``, else 未达标;
+    无法判定 without any month at or before the deadline. ``period``, ``value``, ``numerator`` and ``denominator``
+    are those of that month (for 未到期: the latest month up to ``as_of``). An indicator without any row gets one
+    row (per county of the table) with status 未到期 or 无法判定.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        A metrics table (:func:`indicator_metrics`).
+    indicators : list of Indicator
+    as_of : str
+        ``YYYY-MM-DD``.
+    problems : pandas.DataFrame, optional
+        ``period, dataset, problem``: problems of an indicator's dataset are added to its evidence.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`INDICATOR_COLUMNS`, one row per indicator and area, in the order of ``indicators``.
+    """
+    as_of = _as_of(as_of)
+    month = as_of[:7]
+    period = metrics["period"].astype(str)
+    m = metrics[period.str.fullmatch(_MONTH.pattern) & (period <= month)]
+    counties = sorted(c for c in m.loc[m["area_level"] == "county", "area_code"].astype(str).unique() if "UNK" not in c)
+    rows = []
+    for ind in indicators:
+        sub = m[(m["metric_id"] == ind.metric_id) & (m["dataset"] == ind.dataset)]
+        sub = sub[sub["area_level"] == ind.area] if ind.area in LEVELS else sub[sub["area_code"].astype(str) == ind.area]
+        found = pd.DataFrame()
+        if len(sub):
+            found = target_status(sub, [ind.as_target()], as_of=as_of, levels=tuple(sorted(sub["area_level"].unique())))
+        if not len(found):
+            status = STATUS_PENDING if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of) else STATUS_UNKNOWN
+            areas = counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
+            for code in areas:
+                row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
+                       "numerator": np.nan, "denominator": np.nan, "status": status, "projected_date": pd.NaT,
+                       "projection_method": "没有数据，无法外推"}
+                rows.append(_row(ind, row, _notes(problems, ind, None)))
+            continue
+        for p in found.itertuples(index=False):
+            row = {"area_code": str(p.area_code), "area_name": p.area_name, "period": p.deadline_period,
+                   "value": p.value_at_deadline, "numerator": p.numerator, "denominator": p.denominator,
+                   "status": p.status, "projected_date": p.projected_date, "projection_method": p.projection_method}
+            rows.append(_row(ind, row, _notes(problems, ind, p.deadline_period)))
+    out = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+    for col in ("target", "value", "numerator", "denominator"):
+        out[col] = out[col].astype("float64")
+    out["projected_date"] = pd.to_datetime(out["projected_date"])
+    return out
+
+
+def _name_of(metrics: pd.DataFrame, code: str) -> str:
+    if not code or "area_name" not in metrics:
+        return code
+    hit = metrics.loc[metrics["area_code"].astype(str) == code, "area_name"]
+    return str(hit.iloc[0]) if len(hit) else code
+
+
+def _row(ind: Indicator, row: dict, notes: list[str]) -> dict:
+    return {"indicator_id": ind.indicator_id, "name_zh": ind.name_zh, "metric_id": ind.metric_id, "dataset": ind.dataset,
+            "comparator": ind.comparator, "target": ind.target, "deadline": ind.deadline, "unit": ind.unit,
+            "source": ind.source, "clause": ind.clause, **row, "evidence": _evidence(ind, row, notes)}
+
+
+# --------------------------------------------------------------------------------------------------
+# the one call
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class AcceptanceResult:
+    """What :func:`acceptance` produced.
+
+    Attributes
+    ----------
+    indicators : pandas.DataFrame
+        :data:`INDICATOR_COLUMNS`, one row per indicator and area.
+    metrics : pandas.DataFrame
+        Every metric row behind it (:func:`indicator_metrics`).
+    inputs : dict
+        Input file (relative to the catalog folder) -> sha256.
+    problems : pandas.DataFrame
+        ``period, dataset, problem``: datasets that could not be used.
+    as_of : str
+        ``YYYY-MM-DD``.
+    evidence : pandas.DataFrame
+        The records that lower the register metrics, per period (``compute_metrics``' evidence: record identifiers
+        and area codes only, no personal values); what ``evidence.parquet`` holds.
+    indicators_file : str
+        The indicator file used (absolute path).
+    indicators_sha256 : str
+        Its sha256.
+    """
+
+    indicators: pd.DataFrame
+    metrics: pd.DataFrame
+    inputs: dict
+    problems: pd.DataFrame
+    as_of: str
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    indicators_file: str = ""
+    indicators_sha256: str = ""
+
+
+def resolve_datasets(catalog: Catalog, indicators) -> list[Indicator]:
+    """Indicators with ``dataset`` mapped to the catalog's entry names.
+
+    A ``dataset`` that is an entry name is kept; otherwise, when exactly one entry has that schema, the indicator
+    takes that entry's name (so the shipped list works on a catalog whose entries are named differently).
+    """
+    out = []
+    for ind in indicators:
+        if ind.dataset not in catalog:
+            hits = [e.name for e in catalog if e.schema == ind.dataset]
+            if len(hits) == 1:
+                ind = replace(ind, dataset=hits[0])
+        out.append(ind)
+    return out
+
+
+def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) -> AcceptanceResult:
+    """Evaluate the acceptance indicators on a catalog as of a date (what the reports and ``cim verify`` call).
+
+    Parameters
+    ----------
+    catalog : Catalog or path-like
+    as_of : str
+        ``YYYY-MM-DD``: months after its month are not read.
+    indicators_path : path-like, optional
+        Indicator file (default :data:`INDICATORS_FILE`).
+    progress : bool, default False
+
+    Returns
+    -------
+    AcceptanceResult
+        Deterministic: the same inputs give identical tables.
+
+    Raises
+    ------
+    IndicatorError
+        If the indicator file is malformed.
+    ValueError
+        If ``as_of`` is not ``YYYY-MM-DD``.
+    """
+    as_of = _as_of(as_of)
+    path = Path(indicators_path) if indicators_path else INDICATORS_FILE
+    catalog = _load_catalog(catalog)
+    indicators = resolve_datasets(catalog, load_indicators(path))
+    got = _collect(catalog, as_of, progress)
+    table = evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems)
+    return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=got.inputs, problems=got.problems, as_of=as_of,
+                            evidence=got.evidence, indicators_file=str(path.resolve()),
+                            indicators_sha256=sha256_file(path))

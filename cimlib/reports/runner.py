@@ -1,0 +1,328 @@
+"""Report runs: papermill executes the notebooks, then HTML, PDF, Excel, the manifest and the index are written.
+
+``run_report("monthly", period="2024-06")`` and ``run_report("acceptance", as_of="2024-09-30")`` write
+``<out_root>/<kind>/<label>/`` (label: the period or the as-of date):
+
+- ``notebooks/*.ipynb`` — the executed notebooks (code and outputs, for analysts);
+- ``report.html`` — the outputs of the notebooks without code, self-contained (nothing loaded from the network);
+- ``report.pdf`` — the same page printed (WeasyPrint, CJK font);
+- ``report.xlsx`` — one sheet per table, Chinese headers;
+- ``data/`` — the tables the notebooks used (Parquet), so that every number can be traced;
+- ``manifest.json`` — parameters, sha256 of every input file, package versions, git commit, and every indicator's
+  value, numerator and denominator: what ``cim verify`` checks.
+
+The run is written into a hidden sibling folder and renamed into place at the end: an interrupted run leaves no
+half-written report that looks complete. Each run then appends its metrics and indicators to the results store
+(``<out_root>/_store``) and rewrites ``<out_root>/index.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cimlib._io import atomic_path, sha256_file
+from cimlib.reports import render
+from cimlib.reports.tables import column_labels
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+"""The report notebooks (``$CIM_NOTEBOOKS`` overrides)."""
+
+REPORTS = {
+    "monthly": ("月度综合考评报告", ["05_monthly_progress", "02_standard_checks", "03_coverage_mapping",
+                                    "04_sensing_network"]),
+    "acceptance": ("验收评价报告", ["06_acceptance", "03_coverage_mapping", "02_standard_checks", "04_sensing_network",
+                                  "01_catalog_inventory"]),
+}
+"""Report kind -> (Chinese title, notebooks in the order of the report)."""
+
+SECTION_TITLES = {
+    "01_catalog_inventory": "数据资源清单",
+    "02_standard_checks": "标准检查",
+    "03_coverage_mapping": "覆盖率与上图率",
+    "04_sensing_network": "物联感知",
+    "05_monthly_progress": "月度综合考评",
+    "06_acceptance": "验收评价",
+}
+
+SHEET_MODULES = {"部门考评": "monthly", "任务进度": "monthly", "部门进度": "monthly", "问题整改": "changes",
+                 "检查问题": "changes"}
+"""Excel sheets whose columns are labelled by a report module's own ``LABELS``."""
+
+PACKAGES = ("cim-workbench", "numpy", "pandas", "pyarrow", "geopandas", "shapely", "pyproj", "dask", "xarray",
+            "pandera", "python-stdnum", "duckdb", "papermill", "nbconvert", "matplotlib", "weasyprint")
+
+INDICATOR_KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area_code", "comparator", "target", "deadline",
+                  "period", "value", "numerator", "denominator", "unit", "status")
+
+
+@dataclass
+class ReportRun:
+    """Where a run wrote its files, and its manifest."""
+
+    folder: Path
+    manifest: dict
+
+
+def notebooks_dir() -> Path:
+    return Path(os.environ.get("CIM_NOTEBOOKS") or NOTEBOOKS_DIR)
+
+
+def report_label(kind: str, period: str | None, as_of: str | None) -> tuple[str, str | None, str | None]:
+    """The run's folder label and its normalised ``(period, as_of)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind or a missing/malformed period or date.
+    """
+    from cimlib.reports.context import month_end
+
+    if kind not in REPORTS:
+        raise ValueError(f"报告类型应为 {' 或 '.join(REPORTS)}，得到 {kind!r}")
+    try:
+        if kind == "monthly":
+            if not period:
+                raise ValueError
+            period = pd.Period(period, freq="M").strftime("%Y-%m")
+            return period, period, month_end(period)
+        if not as_of:
+            raise ValueError
+        as_of = pd.Timestamp(as_of).date().isoformat()
+        return as_of, as_of[:7], as_of
+    except (ValueError, TypeError):
+        want = "--period YYYY-MM" if kind == "monthly" else "--as-of YYYY-MM-DD"
+        raise ValueError(f"{REPORTS[kind][0]}需要 {want}（得到 {period or as_of!r}）") from None
+
+
+def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | None = None, out_root="reports",
+               indicators_path=None, progress: bool = True, area_code: str | None = None) -> ReportRun:
+    """Run one report end to end (see the module docstring).
+
+    Parameters
+    ----------
+    kind : {"monthly", "acceptance"}
+    catalog : path-like
+        Data catalog file.
+    period : str, optional
+        ``YYYY-MM`` (monthly).
+    as_of : str, optional
+        ``YYYY-MM-DD`` (acceptance).
+    out_root : path-like, default "reports"
+    indicators_path : path-like, optional
+        A city's own indicator file.
+    progress : bool, default True
+        A progress bar over the steps.
+    area_code : str, optional
+        Area the report is about (default the catalog's city code).
+
+    Returns
+    -------
+    ReportRun
+
+    Raises
+    ------
+    ValueError
+        Bad kind, period or date.
+    RuntimeError
+        If a notebook fails (the message names the notebook and the cell's error).
+    """
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    from cimlib.catalog import Catalog
+    from cimlib.reports.context import ReportContext
+
+    label, period, as_of = report_label(kind, period, as_of)
+    catalog_path = Path(catalog).resolve()
+    cat = Catalog.load(catalog_path)
+    area_code = area_code or cat.city_code
+    title, names = REPORTS[kind]
+    out_root = Path(out_root)
+    final = out_root / kind / label
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".partial", dir=final.parent))
+    steps = ["计算指标与检查"] + [f"执行笔记本 {n}" for n in names] + ["生成 HTML", "生成 PDF", "生成 Excel", "写入清单与结果库"]
+    bar = tqdm(total=len(steps), desc=title, unit="步", disable=not progress)
+    try:
+        bar.set_postfix_str(steps[0])
+        ctx = ReportContext(cat, period=period, as_of=as_of, cache_dir=work / "data", indicators_path=indicators_path)
+        indicators = ctx.indicators()
+        ctx.metrics()
+        bar.update(1)
+        params = {"catalog": str(catalog_path), "area_code": area_code, "period": period, "as_of": as_of,
+                  "output_dir": str(work), "cache_dir": str(work / "data"), "report_kind": kind,
+                  "store_dir": str((out_root / "_store").resolve()),
+                  "indicators_path": str(indicators_path) if indicators_path else ""}
+        (work / "notebooks").mkdir()
+        for name in names:
+            bar.set_postfix_str(name)
+            src = notebooks_dir() / f"{name}.ipynb"
+            dst = work / "notebooks" / f"{name}.ipynb"
+            try:
+                pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", progress_bar=False,
+                                    cwd=str(work), log_output=False, request_save_on_cell_execute=False)
+            except pm.PapermillExecutionError as exc:
+                raise RuntimeError(f"笔记本 {name} 执行失败（第 {exc.exec_count} 个单元）：{exc.ename}: {exc.evalue}") from exc
+            bar.update(1)
+        created = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+        meta = (f"统计期 {period}；评价日期 {as_of}；数据目录 {catalog_path.name}"
+                f"（sha256 {sha256_file(catalog_path)[:12]}…）；生成于 {created}；个人信息已脱敏")
+        sections = [(SECTION_TITLES.get(n, n), render.notebook_body(work / "notebooks" / f"{n}.ipynb")) for n in names]
+        render.write_html(render.html_page(f"{cat.title_zh or ''} {title}（{label}）", sections, meta),
+                          work / "report.html")
+        bar.update(1)
+        render.write_pdf(work / "report.html", work / "report.pdf")
+        bar.update(1)
+        labels = {**column_labels(), **{sheet: column_labels(mod) for sheet, mod in SHEET_MODULES.items()}}
+        render.write_excel(_excel_tables(ctx, kind), work / "report.xlsx", labels=labels)
+        bar.update(1)
+        manifest = _manifest(kind, label, params, catalog_path, ctx, indicators, created, indicators_path)
+        with atomic_path(work / "manifest.json") as tmp:
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        if final.exists():
+            old = final.parent / f".{label}.old-{uuid.uuid4().hex[:8]}"
+            final.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        umask = os.umask(0)
+        os.umask(umask)
+        for d in [work, *(p for p in work.rglob("*") if p.is_dir())]:
+            d.chmod(0o777 & ~umask)          # mkdtemp makes 0700; the report is for its readers
+        work.rename(final)
+        _append_store(out_root, manifest, ctx)
+        write_index(out_root)
+        bar.update(1)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        bar.close()
+    manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    return ReportRun(folder=final, manifest=manifest)
+
+
+def _excel_tables(ctx, kind: str) -> dict[str, pd.DataFrame]:
+    summary, _ = ctx.changes()
+    sensors = ctx.sensors()
+    metrics = ctx.metrics()
+    tables = {"验收指标": ctx.indicators()}
+    if kind == "monthly":
+        tables.update({"部门考评": ctx.scores(), "任务进度": ctx.tasks(), "部门进度": ctx.departments()})
+    tables.update({
+        "问题整改": summary,
+        "检查问题": ctx.findings().drop(columns=["geometry"], errors="ignore").head(200_000),
+        "指标（区县）": metrics[metrics["area_level"] == "county"] if "area_level" in metrics else metrics,
+        "指标（街道）": metrics[metrics["area_level"] == "street"] if "area_level" in metrics else metrics.head(0),
+        "设备健康": sensors["health"][sensors["health"]["area_level"] != "device"] if len(sensors["health"]) else sensors["health"],
+        "阈值告警": sensors["alarms"],
+        "异常事件": sensors["anomalies"],
+        "道路感知覆盖": sensors["coverage"],
+        "无法使用的数据": ctx.problems(),
+    })
+    return tables
+
+
+def _packages() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parents[2]
+        res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return (res.stdout.strip() + ("-dirty" if dirty else "")) if res.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataFrame, created, indicators_path) -> dict:
+    rows = []
+    for r in indicators.to_dict("records"):
+        rows.append({k: _plain(r.get(k)) for k in INDICATOR_KEYS})
+    files = sorted(str(p.relative_to(Path(params["output_dir"]))) for p in Path(params["output_dir"]).rglob("*")
+                   if p.is_file() and p.name != "manifest.json")
+    return {
+        "kind": kind, "label": label, "created": created,
+        "parameters": {k: params[k] for k in ("area_code", "period", "as_of", "report_kind")},
+        "catalog": str(catalog_path), "catalog_sha256": sha256_file(catalog_path),
+        "indicators_file": str(indicators_path) if indicators_path else None,
+        "inputs": ctx.inputs(), "packages": _packages(), "git_commit": _git_commit(),
+        "indicators": rows, "files": files,
+    }
+
+
+def _plain(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, (pd.Timestamp, dt.date)):
+        return v.isoformat()
+    return v
+
+
+def _append_store(out_root: Path, manifest: dict, ctx) -> None:
+    from cimlib.reports.store import ResultsStore
+
+    headline = {r["indicator_id"]: r["value"] for r in manifest["indicators"]}
+    stamp = pd.Timestamp(manifest["created"]).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{manifest['kind']}-{manifest['label']}-{stamp}"
+    tables = {"metrics": ctx.metrics(), "indicators": ctx.indicators()}
+    if manifest["kind"] == "monthly":
+        tables["scores"] = ctx.scores()
+    ResultsStore(out_root / "_store").append(run_id, manifest["kind"], manifest["label"], tables, headline)
+
+
+def write_index(out_root) -> Path:
+    """Rewrite ``<out_root>/index.html``: every report run on disk with its headline figures (self-contained).
+
+    Parameters
+    ----------
+    out_root : path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import html
+
+    out_root = Path(out_root)
+    rows = []
+    for manifest_path in sorted(out_root.glob("*/*/manifest.json")):
+        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        ind = pd.DataFrame(m.get("indicators", []))
+        counts = ind["status"].value_counts().to_dict() if len(ind) else {}
+        rel = manifest_path.parent.relative_to(out_root).as_posix()
+        head = "；".join(f"{r['name_zh']} {r['value']:.2%}" for r in m.get("indicators", [])[:4]
+                        if isinstance(r.get("value"), (int, float)) and r.get("unit") in (None, "比率", "%"))
+        rows.append(
+            f"<tr><td>{html.escape(m['kind'])}</td><td><a href=\"{rel}/report.html\">{html.escape(m['label'])}</a></td>"
+            f"<td>{html.escape(m.get('created', ''))}</td><td>{counts.get('达标', 0)}</td><td>{counts.get('未达标', 0)}</td>"
+            f"<td>{counts.get('未到期', 0)}</td><td>{html.escape(head)}</td>"
+            f"<td><a href=\"{rel}/report.pdf\">PDF</a> · <a href=\"{rel}/report.xlsx\">Excel</a> · "
+            f"<a href=\"{rel}/manifest.json\">manifest</a></td></tr>")
+    table = ("<table><tr><th>类型</th><th>期次</th><th>生成时间</th><th>达标</th><th>未达标</th><th>未到期</th>"
+             "<th>主要指标</th><th>文件</th></tr>" + "".join(rows) + "</table>") if rows else "<p>尚无报告。</p>"
+    page = render.html_page("报告索引", [("全部报告", table)], "每次运行 cim report 后更新；点击期次打开报告。")
+    return render.write_html(page, out_root / "index.html")

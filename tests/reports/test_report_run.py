@@ -1,0 +1,193 @@
+"""A papermill report run end to end on the small sample city: files, offline HTML, no personal data, verify."""
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from cimlib.cli import main
+from cimlib.demo import build_sample_city
+from cimlib.reports.figures import cjk_font
+from cimlib.reports.runner import run_report
+from cimlib.reports.verify import verify_manifest
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    return build_sample_city(tmp_path_factory.mktemp("rep") / "city", seed=7, scale="small", progress=False).parent
+
+
+@pytest.fixture(scope="module")
+def acceptance_run(city, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "reports"
+    run = run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root=out,
+                     progress=False)
+    return city, out, run
+
+
+def test_the_report_folder_holds_every_file(acceptance_run):
+    _, out, run = acceptance_run
+    assert run.folder == out / "acceptance" / "2024-09-30"
+    for name in ("report.html", "report.pdf", "report.xlsx", "manifest.json"):
+        assert (run.folder / name).stat().st_size > 0, name
+    executed = sorted(p.stem for p in (run.folder / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(["06_acceptance", "03_coverage_mapping", "02_standard_checks", "04_sensing_network",
+                               "01_catalog_inventory"])
+    assert not list(out.rglob("*.partial"))
+    assert (run.folder / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_html_has_no_code_and_loads_nothing_from_the_network(acceptance_run):
+    _, out, run = acceptance_run
+    pages = list(out.rglob("*.html"))
+    assert run.folder / "report.html" in pages and out / "index.html" in pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        soup = BeautifulSoup(text, "html.parser")
+        for tag in soup.find_all(True):
+            for attr in ("src", "href", "data", "action", "poster"):
+                value = tag.get(attr)
+                assert not (isinstance(value, str) and re.match(r"\s*(https?:)?//", value)), (page, tag.name, value)
+        for style in soup.find_all("style"):
+            assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", style.get_text()), page
+        for script in soup.find_all("script"):
+            assert not re.search(r"\bimport\s*\(?\s*['\"](https?:)?//|from\s+['\"](https?:)?//", script.get_text()), page
+    report = (run.folder / "report.html").read_text(encoding="utf-8")
+    assert "ctx = ReportContext" not in report and "import " not in BeautifulSoup(report, "html.parser").get_text()
+    assert "验收评价" in report and "data:image/png;base64," in report
+
+
+def test_excel_has_chinese_headers_one_sheet_per_table(acceptance_run):
+    _, _, run = acceptance_run
+    book = pd.read_excel(run.folder / "report.xlsx", sheet_name=None)
+    assert "验收指标" in book and "检查问题" in book and len(book) >= 5
+    assert {"分子", "分母", "状态", "指标编号"} <= set(book["验收指标"].columns)
+    for sheet, frame in book.items():
+        english = [c for c in frame.columns if re.fullmatch(r"[a-z_0-9]+", str(c))]
+        assert not english, (sheet, english)
+
+
+def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(acceptance_run):
+    city, _, run = acceptance_run
+    m = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert m["parameters"]["as_of"] == "2024-09-30" and m["kind"] == "acceptance"
+    assert m["inputs"] and all(re.fullmatch(r"[0-9a-f]{64}", v) for v in m["inputs"].values())
+    assert m["packages"]["pandas"] and "git_commit" in m
+    ind = pd.DataFrame(m["indicators"])
+    assert len(ind) >= 10 and {"value", "numerator", "denominator", "status"} <= set(ind.columns)
+    ratio = ind[ind["unit"] == "比率"].dropna(subset=["denominator"])
+    ratio = ratio[ratio["denominator"] > 0]
+    assert ((ratio["value"] - ratio["numerator"] / ratio["denominator"]).abs() < 1e-12).all()
+
+
+def _personal_values(city: Path):
+    ids, phones, names = set(), set(), set()
+    for f in (city / "snapshots" / "persons").rglob("*.parquet"):
+        p = pd.read_parquet(f, columns=["id_number", "name", "phone"])
+        ids |= set(p["id_number"].dropna().astype(str))
+        phones |= set(p["phone"].dropna().astype(str))
+        names |= set(p["name"].dropna().astype(str))
+    for f in (city / "snapshots" / "units").rglob("*.csv"):
+        u = pd.read_csv(f, encoding="gbk", dtype=str)
+        phones |= set(u["phone"].dropna())
+        names |= set(u["legal_rep"].dropna())
+    return ids, {p for p in phones if len(p) >= 7}, names
+
+
+def _texts(folder: Path):
+    """(file, text) of everything a reader of the reports can see, PDFs and workbooks included."""
+    from pypdf import PdfReader
+
+    for f in sorted(folder.rglob("*")):
+        if not f.is_file():
+            continue
+        if f.suffix == ".pdf":
+            yield f, "\n".join(page.extract_text() or "" for page in PdfReader(f).pages)
+        elif f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                yield f, "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+        elif f.suffix == ".parquet":
+            yield f, pd.read_parquet(f).astype(str).to_csv(index=False)
+        else:
+            yield f, f.read_bytes().decode("utf-8", errors="ignore")
+
+
+def test_no_personal_value_appears_unmasked_anywhere_under_reports(acceptance_run):
+    city, out, _ = acceptance_run
+    ids, phones, names = _personal_values(city)
+    long_names = {n for n in names if len(n) >= 3}
+    seen = 0
+    for f, text in _texts(out):
+        seen += 1
+        for v in re.findall(r"\d{17}[\dXx]", text):
+            assert v not in ids, (f, "身份证号")
+        for v in re.findall(r"\d{7,12}", text):
+            assert v not in phones, (f, "电话")
+        cells = set(re.findall(r">([^<>]{2,4})<", text)) | set(re.findall(r"[\u4e00-\u9fff]{2,4}", text))
+        assert not (cells & long_names), (f, sorted(cells & long_names)[:3])
+    assert seen > 10
+
+
+def test_verify_passes_then_fails_naming_a_changed_input(acceptance_run, tmp_path):
+    city, _, run = acceptance_run
+    manifest = run.folder / "manifest.json"
+    res = verify_manifest(manifest)
+    assert res.ok, res.problems
+    assert (res.indicators["status"] == "一致").all() and len(res.indicators) >= 40
+    cli = CliRunner().invoke(main, ["verify", str(manifest), "--quiet"])
+    assert cli.exit_code == 0, cli.output
+    victim = city / "snapshots" / "persons" / "period=2024-09" / "part-0.parquet"
+    original = victim.read_bytes()
+    try:
+        data = bytearray(original)
+        data[len(data) // 2] ^= 0x01
+        victim.write_bytes(bytes(data))
+        res = verify_manifest(manifest)
+        assert not res.ok
+        assert any("persons" in p and "已变更" in p for p in res.problems), res.problems
+        cli = CliRunner().invoke(main, ["verify", str(manifest)])
+        assert cli.exit_code == 1 and "period=2024-09" in cli.output
+    finally:
+        victim.write_bytes(original)
+
+
+def test_a_tampered_indicator_is_a_mismatch(acceptance_run, tmp_path):
+    _, _, run = acceptance_run
+    m = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    m["indicators"][0]["numerator"] = (m["indicators"][0]["numerator"] or 0) + 1
+    fake = tmp_path / "manifest.json"
+    fake.write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    res = verify_manifest(fake)
+    assert not res.ok
+    bad = res.indicators[res.indicators["status"] != "一致"]
+    assert set(bad["indicator_id"]) == {m["indicators"][0]["indicator_id"]} and "numerator" in set(bad["field"])
+
+
+def test_index_lists_the_run_and_the_store_has_it(acceptance_run):
+    _, out, run = acceptance_run
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "acceptance/2024-09-30/report.html" in index
+    from cimlib.reports.store import ResultsStore
+
+    runs = ResultsStore(out / "_store").runs()
+    assert ((runs["kind"] == "acceptance") & (runs["period"] == "2024-09-30")).any()
+
+
+def test_report_arguments_are_checked(city, tmp_path):
+    with pytest.raises(ValueError, match="--period"):
+        run_report("monthly", catalog=city / "data_catalog.yaml", out_root=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="报告类型"):
+        run_report("weekly", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root=tmp_path, progress=False)
+    res = CliRunner().invoke(main, ["report", "acceptance", "--catalog", str(city / "data_catalog.yaml"),
+                                    "--out", str(tmp_path), "--quiet"])
+    assert res.exit_code != 0 and "--as-of" in res.output
+
+
+def test_a_cjk_font_is_installed_for_charts_and_pdf():
+    assert cjk_font() is not None, "未找到中文字体：scripts/_env.sh 应安装 fonts-wqy-microhei"
