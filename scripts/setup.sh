@@ -12,4 +12,7 @@ echo "==> 主流程：验收指标（2024-01 至 2024-09 各月，区县/街道/
 .venv/bin/cim metrics --out reports/metrics
 echo "==> 主流程：物联感知分析（设备在线率、完整率、告警、异常、道路覆盖）"
 .venv/bin/cim sensors --out reports/sensors
-echo "==> 完成。输出见 reports/"
+echo "==> 主流程：月度综合考评报告（2024-06）与验收评价报告（截至 2024-09-30）"
+.venv/bin/cim report monthly --period 2024-06
+.venv/bin/cim report acceptance --as-of 2024-09-30
+echo "==> 完成。输出见 reports/（报告索引：reports/index.html；复核：.venv/bin/cim verify reports/acceptance/2024-09-30/manifest.json）"

@@ -170,7 +170,8 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
             dst = work / "notebooks" / f"{name}.ipynb"
             try:
                 pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", progress_bar=False,
-                                    cwd=str(work), log_output=False, request_save_on_cell_execute=False)
+                                    cwd=str(work), log_output=False, request_save_on_cell_execute=False,
+                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
             except pm.PapermillExecutionError as exc:
                 raise RuntimeError(f"笔记本 {name} 执行失败（第 {exc.exec_count} 个单元）：{exc.ename}: {exc.evalue}") from exc
             bar.update(1)
