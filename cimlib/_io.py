@@ -52,3 +52,33 @@ def sha256_files(paths) -> str:
         h.update(b"\0")
         h.update(sha256_file(p).encode())
     return h.hexdigest()
+
+
+def load_yaml_document(path, what: str, list_key: str, error=ValueError) -> dict:
+    """Read a YAML rule/indicator file whose top level is a mapping holding a list under ``list_key``.
+
+    Parameters
+    ----------
+    path : path-like
+    what : str
+        Chinese name of the kind of file, for the messages (e.g. ``告警规则文件``).
+    list_key : str
+        The top-level key that must hold a list (e.g. ``rules``).
+    error : type, default ValueError
+        Exception class raised; every message names the file.
+
+    Returns
+    -------
+    dict
+    """
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{what} {path} 无法读取：{exc}") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} 不是合法的 YAML：{exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get(list_key), list):
+        raise error(f"{what} {path}：顶层应有 {list_key} 列表")
+    return doc

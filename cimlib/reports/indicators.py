@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from cimlib._io import sha256_file
+from cimlib._io import load_yaml_document, sha256_file
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics._areas import Areas, roll_up
 from cimlib.metrics._spec import CLASSES, LEVELS, METRICS_COLUMNS, Target
@@ -140,14 +139,7 @@ def load_indicators(path=None) -> list[Indicator]:
         If the file is missing or malformed; the message names the file, the entry (number and id) and the key.
     """
     path = Path(path) if path else INDICATORS_FILE
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise IndicatorError(f"验收指标文件 {path} 无法读取：{exc}") from None
-    except yaml.YAMLError as exc:
-        raise IndicatorError(f"验收指标文件 {path} 不是合法的 YAML：{exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
-        raise IndicatorError(f"验收指标文件 {path}：顶层应有 indicators 列表")
+    doc = load_yaml_document(path, "验收指标文件", "indicators", IndicatorError)
     if doc.get("version", 1) != 1:
         raise IndicatorError(f"验收指标文件 {path}：不支持的版本 version={doc.get('version')!r}（应为 1）")
     unknown_top = sorted(set(doc) - {"version", "defaults", "indicators"})

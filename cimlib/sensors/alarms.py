@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-
+from cimlib._io import load_yaml_document
 from cimlib.sensors.readings import ScanResult
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "standards_checks" / "sensor_alarms.yaml"
@@ -87,14 +86,7 @@ def load_alarm_rules(path=None) -> list[AlarmRule]:
         If the file is missing or malformed; the message names the file, the rule and the key.
     """
     path = Path(path) if path else DEFAULT_RULES
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AlarmRuleError(f"告警规则文件 {path} 无法读取：{exc}") from None
-    except yaml.YAMLError as exc:
-        raise AlarmRuleError(f"告警规则文件 {path} 不是合法的 YAML：{exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
-        raise AlarmRuleError(f"告警规则文件 {path}：顶层应有 rules 列表")
+    doc = load_yaml_document(path, "告警规则文件", "rules", AlarmRuleError)
     defaults = doc.get("defaults") or {}
     known = {"rule_id", "device_type", "metric", "name_zh", "unit", "above", "below", "hysteresis", "min_duration",
              "max_gap", "severity", "standard"}

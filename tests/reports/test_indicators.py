@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "metrics"))
 from test_metrics_truth import _pipeline_truth  # noqa: E402  (the address-production truth of the metrics tests)
 from truth_oracle import Truth, sums  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
+from estimates import covered_road_km  # noqa: E402  (the independent road-coverage estimate of the sensor tests)
+
 MET, MISSED, PENDING, UNKNOWN = "达标", "未达标", "未到期", "无法判定"
 REGISTER_METRICS = {"governance_rate", "coding_rate", "mapping_rate", "house_coding_rate"}
 
@@ -93,14 +96,7 @@ def _road_km_estimate(city: Path, truth: Truth) -> tuple[float, float]:
     silent = set(truth.defects.loc[truth.defects.defect == "device_offline", "record_id"])
     dev = dev[~dev.device_id.isin(silent)]
     pts_dev = gpd.GeoSeries(gpd.points_from_xy(dev.lon.astype(float), dev.lat.astype(float)), crs="EPSG:4490").to_crs(crs)
-    lines = roads.geometry.to_numpy()
-    lengths = shapely.length(lines)
-    steps = np.maximum((lengths // 2).astype(int), 1)
-    which = np.repeat(np.arange(len(lines)), steps)
-    along = (np.arange(steps.sum()) - np.repeat(np.cumsum(steps) - steps, steps) + 0.5) * (lengths / steps)[which]
-    pts = shapely.line_interpolate_point(lines[which], along)
-    near = np.unique(shapely.STRtree(pts_dev.to_numpy()).query(pts, predicate="dwithin", distance=50.0)[0])
-    return float((lengths / steps)[which][near].sum() / 1000), float(lengths.sum() / 1000)
+    return covered_road_km(roads.geometry.to_numpy(), pts_dev.to_numpy())
 
 
 @pytest.fixture(scope="session")

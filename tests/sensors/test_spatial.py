@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import shapely
 
-from cimlib.sensors import grid_density, road_coverage, street_density
+from cimlib.sensors import road_coverage, street_density
+from estimates import covered_road_km
 
 CRS = "EPSG:4547"   # CGCS2000 3-degree Gauss-Krüger, central meridian 114°E
 X0, Y0 = 500_000.0, 3_500_000.0
@@ -83,13 +84,6 @@ def test_city_road_coverage_uses_only_devices_that_reported(sensor_run):
     online = set(result.health_daily.loc[result.health_daily["received"] > 0, "device_id"])
     dev = catalog.read("devices")
     dev = dev[dev["device_id"].isin(online)].to_crs(CRS)
-    lines = roads.geometry.to_numpy()
-    lengths = shapely.length(lines)
-    steps = np.maximum((lengths // 2).astype(int), 1)
-    which = np.repeat(np.arange(len(lines)), steps)
-    along = (np.arange(steps.sum()) - np.repeat(np.cumsum(steps) - steps, steps) + 0.5) * (lengths / steps)[which]
-    pts = shapely.line_interpolate_point(lines[which], along)
-    near = np.unique(shapely.STRtree(dev.geometry.to_numpy()).query(pts, predicate="dwithin", distance=50.0)[0])
-    estimate_km = ((lengths / steps)[which][near]).sum() / 1000
+    estimate_km, road_km = covered_road_km(roads.geometry.to_numpy(), dev.geometry.to_numpy())
     assert cov.iloc[0]["covered_km"] == pytest.approx(estimate_km, rel=0.01)
-    assert cov.iloc[0]["road_km"] == pytest.approx(lengths.sum() / 1000, rel=1e-6)
+    assert cov.iloc[0]["road_km"] == pytest.approx(road_km, rel=1e-6)
