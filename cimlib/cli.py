@@ -258,9 +258,13 @@ def report(kind: str, catalog: Path | None, period: str | None, as_of: str | Non
     click.echo(f"{run.manifest['label']}：{len(ind)} 项指标，" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
     for r in ind:
         if r["status"] == "未达标":
-            v = r["value"]
-            shown = "—" if v is None else (f"{v:.2%}" if r.get("unit") in ("比率", None) else f"{v:,.2f} {r['unit']}")
-            click.echo(f"  未达标：{r['name_zh']}  {shown}（目标 {r['comparator']} {r['target']}，期限 {r['deadline']}）")
+            ratio = r.get("unit") in ("比率", None)
+
+            def shown(v):
+                return "—" if v is None else (f"{v:.2%}" if ratio else f"{v:,.2f} {r['unit']}")
+
+            click.echo(f"  未达标：{r['name_zh']}  {shown(r['value'])}（目标 {r['comparator']} {shown(r['target'])}，"
+                       f"期限 {r['deadline']}）")
     click.echo(f"报告 → {run.folder}（report.html / report.pdf / report.xlsx / manifest.json）")
 
 

@@ -190,3 +190,25 @@ def test_report_arguments_are_checked(city, tmp_path):
 
 def test_a_cjk_font_is_installed_for_charts_and_pdf():
     assert cjk_font() is not None, "未找到中文字体：scripts/_env.sh 应安装 fonts-wqy-microhei"
+
+
+def test_monthly_reports_read_the_previous_month_from_the_store(city, tmp_path):
+    out = tmp_path / "reports"
+    may = run_report("monthly", catalog=city / "data_catalog.yaml", period="2024-05", out_root=out, progress=False)
+    assert "结果库中没有上月的记录" in (may.folder / "report.html").read_text(encoding="utf-8")
+    june = run_report("monthly", catalog=city / "data_catalog.yaml", period="2024-06", out_root=out, progress=False)
+    page = BeautifulSoup((june.folder / "report.html").read_text(encoding="utf-8"), "html.parser")
+    mom = [t for t in page.find_all("table") if "环比变化" in t.get_text()]
+    assert mom, "the June report shows no month-on-month table"
+    text = mom[0].get_text()
+    shown = [f"{r['value']:.2%}" for r in may.manifest["indicators"]
+             if isinstance(r["value"], float) and r["unit"] == "比率"]
+    assert shown and all(v in text for v in shown), "May's values are missing from the June report"
+    from cimlib.reports.store import ResultsStore
+
+    store = ResultsStore(out / "_store")
+    assert store.previous_period("monthly", "2024-06") == "2024-05"
+    scores = store.read("scores", kind="monthly", periods=["2024-06"])
+    assert scores["score_previous"].notna().any()
+    book = pd.read_excel(june.folder / "report.xlsx", sheet_name=None)
+    assert {"部门考评", "任务进度", "部门进度"} <= set(book)
