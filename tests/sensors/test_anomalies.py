@@ -82,8 +82,10 @@ def test_no_event_outside_the_truth(city):
 def test_result_keeps_every_row_sorted(city):
     readings, result = city["readings"], city["result"]
     assert len(result) == len(readings)
-    assert list(result.columns) == list(readings.columns) + ["score", "is_anomaly", "anomaly_kind"]
+    assert list(result.columns) == list(readings.columns) + ["score", "is_anomaly", "anomaly_kind", "anomaly_event"]
     assert result["score"].dtype == np.float64 and result["is_anomaly"].dtype == bool
+    assert result["anomaly_event"].dtype == np.int64
+    assert ((result["anomaly_event"] >= 0) == result["is_anomaly"]).all()
     keys = pd.DataFrame({"d": result["device_id"].astype(str).to_numpy(), "t": result["ts"].to_numpy()})
     assert keys.equals(keys.sort_values(["d", "t"], kind="stable").reset_index(drop=True))
     assert set(result["anomaly_kind"].unique()) <= {"", "spike", "level", "flat"}
@@ -208,6 +210,104 @@ def test_spikes_level_shift_and_stuck_are_found(interval):
     assert len(events) <= 6
 
 
+def test_sustained_moderate_deviation_is_found():
+    """Four hours at +2.5 noise units (no reading needs to be extreme): the evidence of the long windows flags it."""
+    df = _series(days=8, interval="5min", amplitude=10.0, seed=21, decimals=2)
+    i0 = 4 * 288 + 40
+    df.loc[i0:i0 + 47, "value"] += 2.5
+    result = detect_anomalies(df)
+    events = anomaly_events(result)
+    hit = events[(events["start"] <= df.loc[i0 + 47, "ts"]) & (events["end"] >= df.loc[i0, "ts"])]
+    assert len(hit) == 1 and hit["kind"].iloc[0] == "level"
+    assert hit["n_points"].iloc[0] >= 24                                  # most of the stretch, as one event
+    assert len(events) == 1                                                # and nothing else
+    # the same readings without the shift are not anomalous
+    assert not detect_anomalies(_series(days=8, interval="5min", amplitude=10.0, seed=21, decimals=2))[
+        "is_anomaly"].any()
+
+
+@pytest.mark.parametrize("seed", [22, 23, 24])
+def test_cluster_of_moderate_spikes_is_found_but_not_a_lone_one(seed):
+    """Two readings at +5 noise units two samples apart are one anomaly (alone, each is usually below the
+    threshold); a lone reading at +4 is not an anomaly."""
+    df = _series(days=6, interval="5min", amplitude=10.0, seed=seed)
+    i0 = 3 * 288 + 100
+    df.loc[[i0, i0 + 2], "value"] += 5.0
+    lone = 2 * 288 + 50
+    df.loc[lone, "value"] += 4.0
+    result = detect_anomalies(df)
+    events = anomaly_events(result)
+    assert len(events) == 1
+    assert events["kind"].iloc[0] == "spike"
+    assert events["start"].iloc[0] <= df.loc[i0 + 2, "ts"] and events["end"].iloc[0] >= df.loc[i0, "ts"]
+    # the pair's evidence adds up: without it (cluster_window=1) each reading only has its own score
+    alone = detect_anomalies(df, cluster_window=1)
+    assert result.loc[[i0, i0 + 2], "score"].min() > alone.loc[[i0, i0 + 2], "score"].max()
+
+
+def _weekly(weeks=5, holiday=None, seed=23):
+    """Half-hourly demand with morning and evening peaks on weekdays and a late, lower hump on weekends."""
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2024-09-02", periods=weeks * 7 * 48, freq="30min")             # a Monday
+    h = np.asarray((ts - ts.normalize()) / pd.Timedelta("1h"))
+    weekday = 20 + 60 * np.exp(-((h - 8) ** 2) / 2) + 50 * np.exp(-((h - 18) ** 2) / 3)
+    weekend = 20 + 35 * np.exp(-((h - 14) ** 2) / 8)
+    is_weekend = np.asarray(ts.day_of_week >= 5)
+    if holiday is not None:
+        is_weekend |= np.asarray(ts.normalize() == pd.Timestamp(holiday))
+    value = np.where(is_weekend, weekend, weekday) + 2.0 * rng.standard_normal(len(ts))
+    return pd.DataFrame({"device_id": "TX", "ts": ts, "value": np.round(value, 1)})
+
+
+def test_weekly_pattern_gives_no_weekend_events_and_finds_a_holiday():
+    assert len(anomaly_events(detect_anomalies(_weekly()))) == 0
+    # a Wednesday that looks like a Sunday (a holiday) is the only anomaly
+    events = anomaly_events(detect_anomalies(_weekly(holiday="2024-09-25")))
+    assert len(events) >= 1
+    day = pd.Timestamp("2024-09-25")
+    assert ((events["start"] < day + DAY) & (events["end"] >= day)).all()
+
+
+def test_routine_daily_spike_is_not_an_event_but_an_unusual_one_is():
+    """A nightly job lifts one reading around 03:00 every day: routine; a spike three times as large is not."""
+    df = _series(days=14, interval="5min", amplitude=2.0, noise=0.2, seed=24, decimals=2)
+    rng = np.random.default_rng(24)
+    days = df["ts"].dt.normalize().drop_duplicates()
+    for d in days:
+        at = d + pd.Timedelta("3h") + pd.Timedelta(minutes=5 * int(rng.integers(0, 7)))
+        df.loc[df["ts"] == at, "value"] += 6.0
+    big = pd.Timestamp("2024-09-09 15:20")
+    df.loc[df["ts"] == big, "value"] += 18.0
+    events = anomaly_events(detect_anomalies(df))
+    assert len(events) == 1 and events["start"].iloc[0] == big
+
+
+def test_event_numbers_follow_each_series_sampling_interval():
+    """compute.py passes only the flagged rows to anomaly_events: the numbers of detect_anomalies group them the way
+    each series' own sampling interval says, where one fixed time gap cannot serve a 1-min and a 90-min series."""
+    fast = _series(days=4, interval="1min", amplitude=10.0, seed=25, decimals=2).assign(device_id="FAST")
+    f1, f2 = 2 * 1440 + 300, 2 * 1440 + 330                       # two spikes 30 min (30 samples) apart
+    fast.loc[[f1, f2], "value"] += 12.0
+    slow = _series(days=12, interval="90min", amplitude=10.0, seed=26, decimals=2).assign(device_id="SLOW")
+    s0 = 100
+    slow.loc[s0:s0 + 5, "value"] += 15.0                          # nine hours high: six readings 90 min apart
+    result = detect_anomalies(pd.concat([fast, slow], ignore_index=True))
+    assert result["anomaly_event"].dtype == np.int64
+    assert (result.loc[~result["is_anomaly"], "anomaly_event"] == -1).all()
+    flagged = result[result["is_anomaly"]]
+    assert set(flagged.loc[flagged["device_id"] == "FAST", "anomaly_event"]) == {0, 1}
+    assert set(flagged.loc[flagged["device_id"] == "SLOW", "anomaly_event"]) == {0}
+    events = anomaly_events(flagged)
+    pd.testing.assert_frame_equal(events, anomaly_events(result))
+    assert events.groupby("device_id")["n_points"].size().to_dict() == {"FAST": 2, "SLOW": 1}
+    assert events.loc[events["device_id"] == "SLOW", "n_points"].iloc[0] >= 5
+    # without the numbers (or with an explicit max_gap) the events are grouped by time: one hour by default
+    by_time = anomaly_events(flagged.drop(columns="anomaly_event"))
+    pd.testing.assert_frame_equal(by_time, anomaly_events(result, max_gap="1h"))
+    n_slow = int((flagged["device_id"] == "SLOW").sum())
+    assert by_time.groupby("device_id")["n_points"].size().to_dict() == {"FAST": 1, "SLOW": n_slow}
+
+
 def test_irregular_sampling_and_heavy_tails():
     """Irregular times and Student-t noise: the real spike is found, the heavy tail does not flood."""
     rng = np.random.default_rng(10)
@@ -297,6 +397,12 @@ def test_parameters_are_checked():
         detect_anomalies(df, value="nope")
     with pytest.raises(ValueError):
         detect_anomalies(df.assign(score=0.0))
+    for bad in ({"level_windows": 25}, {"level_windows": (0, 97)}, {"event_gap": 0}, {"routine_share": 0.0},
+                {"level_min_samples": 0}):
+        with pytest.raises(ValueError):
+            detect_anomalies(df, **bad)
+    # a list of windows is accepted like the tuple
+    pd.testing.assert_frame_equal(detect_anomalies(df, level_windows=[25, 97]), detect_anomalies(df))
     # a stricter threshold flags a subset
     df.loc[100, "value"] += 9
     loose, strict = detect_anomalies(df, threshold=4.0), detect_anomalies(df, threshold=DEFAULTS.threshold * 2)
