@@ -101,6 +101,8 @@ def project(periods, values, target: float, window: int = 3) -> tuple[float, pd.
     if months > 1200:  # a century away: not reached at this pace in any sense that matters
         return slope, None
     end = _month_end(p[-1])
+    if months <= 0:    # the last value already reaches the target
+        return slope, end
     return slope, (end + pd.Timedelta(days=float(months) * 365.25 / 12)).normalize()
 
 

@@ -81,3 +81,11 @@ def test_a_deadline_before_the_data_cannot_be_judged():
     t = Target("t", "测试", "mapping_rate", "persons", 0.5, "2024-02-29")
     row = target_status(_metrics([0.6, 0.7, 0.8, 0.9], PERIODS), [t]).iloc[0]
     assert row.status == "无法判定" and pd.isna(row.deadline_period) and row.met_period == "2024-04"
+
+
+def test_projection_when_the_last_value_is_already_past_the_target():
+    from cimlib.metrics.progress import project
+
+    # rising a hair while far above the target: reached at the last period, not an overflowing date in the past
+    slope, when = project(["2024-04", "2024-05", "2024-06"], [50.0, 50.0 + 1e-8, 50.0 + 2e-8], 10.0)
+    assert slope > 0 and when == pd.Timestamp("2024-06-30")
