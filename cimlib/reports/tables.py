@@ -67,7 +67,7 @@ def show(frame: pd.DataFrame, n: int | None = None, *, percent: tuple[str, ...] 
             out[c] = out[c].map(lambda v: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.2%}")
     labels = column_labels(labels)
     out = out.rename(columns={c: labels.get(c, c) for c in out.columns})
-    display(out.style.hide(axis="index").format(precision=2, thousands=","))
+    display(out.style.hide(axis="index").format(precision=2, thousands=",", na_rep="—"))
     if n is not None and total > n:
         display(Markdown(f"（共 {total:,} 行，显示前 {n} 行；完整表格见 Excel 工作簿。）"))
 
