@@ -151,11 +151,12 @@ class ReportContext:
         """Findings compared with the previous month: ``(summary, detail)`` (新增 / 未整改 / 已整改)."""
         from cimlib.reports.changes import compare_findings, period_findings
 
-        def compute(part):
-            prev = self.previous_period()
-            before = period_findings(self.catalog, prev) if prev else None
-            res = compare_findings(before, self.findings())
-            return getattr(res, part)
+        def compute(part):   # one comparison (and one check of the previous month) for both tables
+            if "_changes" not in self._memo:
+                prev = self.previous_period()
+                before = period_findings(self.catalog, prev) if prev else None
+                self._memo["_changes"] = compare_findings(before, self.findings())
+            return getattr(self._memo["_changes"], part)
         return (self._cached("changes_summary", lambda: compute("summary")),
                 self._cached("changes_detail", lambda: compute("detail")))
 

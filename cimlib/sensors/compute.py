@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -115,7 +116,8 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
                     lo_trig=per_device["lo_trig"].to_numpy(), lo_clear=per_device["lo_clear"].to_numpy(),
                     late_ms=int(late_s * 1000), cube=cube)
     input_files = [p for t in tasks for p in t.paths]
-    fingerprint = sha256_files(input_files + catalog.files("devices"))
+    readings_sha, devices_sha = sha256_files(input_files), sha256_files(catalog.files("devices"))
+    fingerprint = hashlib.sha256(f"readings:{readings_sha}\ndevices:{devices_sha}\n".encode()).hexdigest()
     problems = []
     with dask_client(catalog, scheduler):
         scan = scan_readings(tasks, spec, progress=progress)
@@ -139,8 +141,8 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
         if streets is not None:
             density_street = street_density(devices, streets)
     cube_ds = hourly_cube(scan.hourly, devices, p0, n_days) if cube else None
-    inputs = {"readings": {"files": len(input_files), "sha256": sha256_files(input_files)},
-              "devices": {"sha256": sha256_files(catalog.files("devices"))}, "combined_sha256": fingerprint}
+    inputs = {"readings": {"files": len(input_files), "sha256": readings_sha}, "devices": {"sha256": devices_sha},
+              "combined_sha256": fingerprint}
     return SensorResult(period=period, health=health, health_daily=daily, alarms=alarms, anomalies=events,
                         coverage=coverage, density_grid=density_grid, density_street=density_street,
                         bad_readings=scan.bad_counts, bad_samples=scan.bad_samples,
