@@ -40,9 +40,42 @@ def sha256_file(path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def is_remote(item) -> bool:
+    """Whether an input is a database source (has ``label`` and ``sha256()``) rather than a file."""
+    return hasattr(item, "sha256") and hasattr(item, "label")
+
+
+def input_label(item, root=None) -> str:
+    """Name of an input in manifests: a file's path relative to ``root`` (absolute if outside), a source's label."""
+    if is_remote(item):
+        return item.label
+    p = Path(item).resolve()
+    if root is not None:
+        try:
+            return str(p.relative_to(Path(root).resolve()))
+        except ValueError:
+            pass
+    return str(p)
+
+
+def input_sha256(item) -> str:
+    """Content fingerprint of an input: sha256 of a file's bytes, or of a database source's rows."""
+    return item.sha256() if is_remote(item) else sha256_file(item)
+
+
 def sha256_files(paths) -> str:
-    """One fingerprint for a set of files: sha256 over their relative names and contents, in sorted order."""
-    paths = sorted(Path(p) for p in paths)
+    """One fingerprint for a set of files: sha256 over their relative names and contents, in sorted order.
+
+    Database sources among them contribute their label and their content fingerprint.
+    """
+    items = list(paths)
+    remote = sorted((p for p in items if is_remote(p)), key=lambda p: p.label)
+    paths = sorted(Path(p) for p in items if not is_remote(p))
+    if remote:
+        h = hashlib.sha256(sha256_files(paths).encode() if paths else b"")
+        for s in remote:
+            h.update(f"{s.label}\0{s.sha256()}\n".encode())
+        return h.hexdigest()
     if not paths:
         return hashlib.sha256(b"").hexdigest()
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))

@@ -13,6 +13,8 @@ Formats are read by the classes registered in :data:`READERS` (one module per fo
 """
 
 from ._catalog import Catalog
+from ._db import TableSource
+from ._load import LoadResult, load_to_postgis
 from ._model import CLASSIFICATIONS, LAYERS, CatalogEntry, Snapshots
 from .errors import (
     CatalogError,
@@ -28,6 +30,9 @@ from .readers import DESCRIBE_KEYS, READERS, Reader, get_reader, list_formats, r
 
 __all__ = [
     "Catalog",
+    "TableSource",
+    "load_to_postgis",
+    "LoadResult",
     "CatalogEntry",
     "Snapshots",
     "LAYERS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -255,11 +256,78 @@ class Catalog:
         entry = self[name]
         reader = get_reader(entry.format)()
         path = self._source(entry, reader, period)
+        if getattr(reader, "remote", False):
+            return []
         if path.is_dir():
             return sorted(list_files(path))
         if entry.format == "shapefile":
             return sorted(f for f in path.parent.iterdir() if f.is_file() and f.stem == path.stem)
         return [path]
+
+    def inputs(self, name: str, period: str | None = None) -> list:
+        """What an entry's data is read from, for fingerprints: its files, or its database table source.
+
+        Parameters
+        ----------
+        name : str
+            Entry name.
+        period : str, optional
+            A snapshot period instead of the current data.
+
+        Returns
+        -------
+        list of pathlib.Path or TableSource
+            Files as :meth:`files`; a ``postgis`` entry gives one :class:`~cimlib.catalog._db.TableSource`
+            (``str()`` of it is its label, ``.sha256()`` its content fingerprint computed in the database).
+
+        Raises
+        ------
+        EntryNotFoundError, SourceNotFoundError, CatalogError
+            As :meth:`read`.
+        """
+        entry = self[name]
+        reader = get_reader(entry.format)()
+        if getattr(reader, "remote", False):
+            return [self._source(entry, reader, period)]
+        return self.files(name, period)
+
+    def resolve_input(self, label: str):
+        """The database source named by a manifest label (``postgis:<entry>[@period | #day]``).
+
+        Parameters
+        ----------
+        label : str
+
+        Returns
+        -------
+        TableSource
+
+        Raises
+        ------
+        CatalogError
+            If the label does not name a ``postgis`` entry of this catalog.
+        """
+        from .readers.postgis import day_sources
+
+        body = label.removeprefix("postgis:")
+        name, period, day = body, None, None
+        if "#" in body:
+            name, day = body.split("#", 1)
+        elif "@" in body:
+            name, period = body.split("@", 1)
+        entry = self[name]
+        reader = get_reader(entry.format)()
+        if not getattr(reader, "remote", False):
+            raise CatalogError(f"清单中的输入 {label} 指向数据库，但该条目的格式是 {entry.format}", entry=name,
+                               path=self.path)
+        source = self._source(entry, reader, period)
+        if day is None:
+            return source
+        column = entry.options.get("partition_column")
+        for got, part in day_sources(source, column) if column else []:
+            if got == day:
+                return part
+        return dataclasses.replace(source, where="false", label=label)
 
     def periods(self, name: str) -> list[str]:
         """Snapshot periods of an entry, declared or present on disk.
@@ -278,7 +346,13 @@ class Catalog:
         return entry.snapshots.available() if entry.snapshots else []
 
     def _source(self, entry: CatalogEntry, reader: Reader, period: str | None) -> Path:
-        """Existing file or folder to read for ``entry`` (its path, or the file(s) of a snapshot period)."""
+        """Existing file or folder to read for ``entry`` (its path, or the file(s) of a snapshot period).
+
+        For a database reader, its table source (checked only when read)."""
+        if getattr(reader, "remote", False):
+            if period is not None:
+                self._check_period(entry, period)
+            return reader.source(entry, period)
         if period is None:
             path = entry.resolved_path
             if not path.exists():
@@ -286,10 +360,7 @@ class Catalog:
             if path.is_dir() and not reader.accepts_folder:
                 raise ReadError(f"路径是文件夹，而格式 {entry.format} 需要单个文件", entry=entry.name, path=path)
             return path
-        if entry.snapshots is None:
-            raise CatalogError(f"条目没有声明 snapshots，无法读取期次 {period!r}", entry=entry.name, path=entry.catalog_path)
-        if not isinstance(period, str) or not PERIOD_PATTERN.match(period):
-            raise CatalogError(f"期次 {period!r} 不合规，应为 YYYY-MM", entry=entry.name, path=entry.snapshots.resolved_path)
+        self._check_period(entry, period)
         folder = entry.snapshots.folder(period)
         if not folder.is_dir():
             available = "、".join(entry.snapshots.available()) or "（无）"
@@ -304,6 +375,18 @@ class Catalog:
         if reader.accepts_folder:
             return folder
         raise ReadError(f"快照期次 {period} 的文件夹中有多个 {entry.format} 文件，无法确定读取哪一个", entry=entry.name, path=folder)
+
+
+    @staticmethod
+    def _check_period(entry: CatalogEntry, period: str) -> None:
+        if entry.snapshots is None:
+            raise CatalogError(f"条目没有声明 snapshots，无法读取期次 {period!r}", entry=entry.name, path=entry.catalog_path)
+        if not isinstance(period, str) or not PERIOD_PATTERN.match(period):
+            raise CatalogError(f"期次 {period!r} 不合规，应为 YYYY-MM", entry=entry.name, path=entry.snapshots.resolved_path)
+        if getattr(get_reader(entry.format), "remote", False) and period not in entry.snapshots.periods:
+            available = "、".join(entry.snapshots.periods) or "（无）"
+            raise SourceNotFoundError(f"快照期次 {period} 未在目录中声明；可用期次：{available}", entry=entry.name,
+                                      path=entry.snapshots.resolved_path)
 
 
 def _guarded(method: Callable[..., Any], entry: CatalogEntry, path: Path, *args: Any) -> Any:

@@ -16,6 +16,7 @@ import yaml
 from ._model import CLASSIFICATIONS, LAYERS, NAME_PATTERN, PERIOD_PATTERN, CatalogEntry, Snapshots
 from .errors import CatalogSyntaxError, SourceNotFoundError, UnknownFormatError
 from .readers import READERS
+from ._db import url_has_password
 from .readers._util import parse_crs
 
 __all__ = ["ParsedCatalog", "parse_catalog", "TOP_LEVEL_KEYS", "REQUIRED_KEYS", "OPTIONAL_KEYS"]
@@ -340,11 +341,17 @@ def _parse_entry(raw: Any, index: int, path: Path, default_crs: str | None, add,
         if reader.tabular and raw.get("id_column") in (None, ""):
             problem("id_column", "缺少必填键（矢量与表格数据须声明标识列）")
 
-    snapshots = _parse_snapshots(raw.get("snapshots"), path, problem) if "snapshots" in raw else None
+    remote = bool(getattr(reader, "remote", False))
+    if remote and isinstance(options.get("url"), str) and url_has_password(options["url"]):
+        problem("options.url", "数据库地址中不得包含密码；请用环境变量（options.url_env，默认 CIM_PG_URL）、"
+                "PGPASSWORD 或 ~/.pgpass 提供密码")
+    snapshots = _parse_snapshots(raw.get("snapshots"), path, problem, remote=remote) if "snapshots" in raw else None
 
     if problems:
         return None
     data_path = Path(raw["path"]).expanduser()
+    if remote:
+        data_path = Path(f"postgis:{raw['path']}")
     return CatalogEntry(
         name=raw["name"],
         title_zh=raw["title_zh"],
@@ -359,12 +366,12 @@ def _parse_entry(raw: Any, index: int, path: Path, default_crs: str | None, add,
         update_cycle=raw["update_cycle"],
         options=dict(options),
         snapshots=snapshots,
-        resolved_path=(path.parent / data_path).resolve() if not data_path.is_absolute() else data_path,
+        resolved_path=data_path if remote or data_path.is_absolute() else (path.parent / data_path).resolve(),
         catalog_path=path,
     )
 
 
-def _parse_snapshots(raw: Any, path: Path, problem) -> Snapshots | None:
+def _parse_snapshots(raw: Any, path: Path, problem, *, remote: bool = False) -> Snapshots | None:
     """Validate an entry's ``snapshots`` mapping; report problems through ``problem``."""
     if not isinstance(raw, dict):
         problem("snapshots", f"应为映射（path、periods），实际为 {raw!r}")
@@ -389,5 +396,7 @@ def _parse_snapshots(raw: Any, path: Path, problem) -> Snapshots | None:
     if not ok:
         return None
     folder_path = Path(folder).expanduser()
+    if remote:  # a database table holding every period
+        return Snapshots(path=folder, periods=tuple(periods), resolved_path=Path(f"postgis:{folder}"))
     resolved = folder_path if folder_path.is_absolute() else (path.parent / folder_path).resolve()
     return Snapshots(path=folder, periods=tuple(periods), resolved_path=resolved)

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from cimlib._io import sha256_file
+from cimlib._io import input_label, input_sha256
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics import pipeline as _pipeline
 from cimlib.metrics._areas import Areas, roll_up
@@ -107,13 +107,16 @@ class _Run:
                 continue
             entry = self.catalog[name]
             try:
-                files = self.catalog.files(name, period if entry.snapshots else None)
+                files = self.catalog.inputs(name, period if entry.snapshots else None)
             except CatalogError:
                 continue
             for f in files:
-                rel = _rel(f, self.root)
+                rel = input_label(f, self.root)
                 if rel not in self._sha:
-                    self._sha[rel] = sha256_file(f)
+                    try:
+                        self._sha[rel] = input_sha256(f)
+                    except CatalogError:  # database unreachable: already a problem of the run
+                        self._sha[rel] = None
                 h.update(f"{rel}\0{self._sha[rel]}\n".encode())
         return h.hexdigest()
 
@@ -136,13 +139,6 @@ class _Run:
     @property
     def inputs(self) -> dict:
         return dict(sorted(self._sha.items()))
-
-
-def _rel(path, root) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M,

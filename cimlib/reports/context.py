@@ -195,12 +195,12 @@ class ReportContext:
 
     def sensor_period(self) -> str | None:
         """The month of readings the report shows: ``period`` if there are readings for it, else the latest before."""
-        from cimlib.sensors.readings import periods_of, reading_tasks
+        from cimlib.sensors.readings import catalog_reading_tasks, periods_of
 
         if "readings" not in self.catalog:
             return None
         try:
-            months = periods_of(reading_tasks(self.catalog.files("readings")))
+            months = periods_of(catalog_reading_tasks(self.catalog))
         except CatalogError:
             return None
         months = [m for m in months if m <= self.period]

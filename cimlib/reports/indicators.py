@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cimlib._io import load_yaml_document, sha256_file
+from cimlib._io import input_label, input_sha256, load_yaml_document, sha256_file
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics._areas import Areas, roll_up
 from cimlib.metrics._spec import CLASSES, LEVELS, METRICS_COLUMNS, Target
@@ -269,18 +269,14 @@ class _Inputs:
         self.sha: dict[str, str] = {}
 
     def rel(self, path) -> str:
-        p = Path(path).resolve()
-        try:
-            return str(p.relative_to(self.root))
-        except ValueError:
-            return str(p)
+        return input_label(path, self.root)
 
     def fingerprint(self, files) -> str:
         """One sha256 over the files' relative names and sha256 (sorted), as ``compute_metrics`` does."""
         h = hashlib.sha256()
         for rel, path in sorted((self.rel(f), f) for f in files):
             if rel not in self.sha:
-                self.sha[rel] = sha256_file(path)
+                self.sha[rel] = input_sha256(path)
             h.update(f"{rel}\0{self.sha[rel]}\n".encode())
         return h.hexdigest()
 
@@ -361,7 +357,7 @@ def _smart_community(catalog: Catalog, periods, inputs: _Inputs) -> pd.DataFrame
                                   index=pd.Index(comm["area_code"].astype(str)))
             table = roll_up(areas, counts, ["platform", "communities"])
             table = table[table["area_level"].isin(["county", "street"])].reset_index(drop=True)
-            frames[key] = (table, areas, inputs.fingerprint(catalog.files(name, key)))
+            frames[key] = (table, areas, inputs.fingerprint(catalog.inputs(name, key)))
         table, areas, sha = frames[key]
         out = pd.DataFrame({"metric_id": SMART_COMMUNITY_METRIC, "dataset": name, "area_code": table["area_code"].astype(str),
                             "area_level": table["area_level"], "period": period,
@@ -471,18 +467,17 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
 def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool) -> list[pd.DataFrame]:
     from cimlib.sensors import analyse_sensors
     from cimlib.sensors.health import ALL_TYPES
-    from cimlib.sensors.readings import periods_of, reading_tasks
+    from cimlib.sensors.readings import catalog_reading_tasks, periods_of
 
     if "readings" not in catalog or "devices" not in catalog:
         missing = "、".join(n for n in ("readings", "devices") if n not in catalog)
         problems.append((None, "readings", f"数据目录中没有 {missing} 条目：设备在线率与道路感知覆盖不计算"))
         return []
     try:
-        files = catalog.files("readings")
+        months = [m for m in periods_of(catalog_reading_tasks(catalog)) if m <= month]
     except CatalogError as exc:
         problems.append((None, "readings", str(exc)))
         return []
-    months = [m for m in periods_of(reading_tasks(files)) if m <= month]
     names, county = _admin_names(catalog)
     out = []
     for m in months:
@@ -492,7 +487,7 @@ def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, 
             problems.append((m, "readings", str(exc)))
             continue
         problems += [(m, p.dataset, f"{p.file}：{p.problem}" if p.file else p.problem) for p in res.problems.itertuples()]
-        month_files = [p for t in reading_tasks(files, m) for p in t.paths] + catalog.files("devices")
+        month_files = [p for t in catalog_reading_tasks(catalog, m) for p in t.paths] + _files(catalog, "devices")
         h = res.health
         on = h[(h["metric_id"] == ONLINE_RATE_METRIC) & (h["device_type"] == ALL_TYPES) & (h["area_level"] == "county")
                & (h["period"] == m)].drop(columns="device_type")
@@ -522,7 +517,7 @@ def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, 
 def _files(catalog: Catalog, name: str) -> list:
     """The files of an entry, or none when the entry or its files are missing (already reported as a problem)."""
     try:
-        return catalog.files(name) if name in catalog else []
+        return catalog.inputs(name) if name in catalog else []
     except CatalogError:
         return []
 

@@ -50,11 +50,12 @@ def inventory_table(catalog: Catalog, *, fingerprints: bool = True, progress: bo
                 warnings.simplefilter("always")
                 d = catalog.describe(entry.name)
             files = [Path(f) for f in d.get("files") or []]
+            sources = files or [s for s in catalog.inputs(entry.name) if not isinstance(s, Path)]
             row.update({
                 "rows": d.get("rows"), "n_columns": len(d.get("columns") or []), "crs": d.get("crs"),
                 "crs_matches": d.get("crs_matches"), "geometry_type": d.get("geometry_type"),
                 "n_periods": len(d.get("periods") or []), "n_files": len(files), "size_bytes": d.get("size_bytes"),
-                "sha256": sha256_files(files) if fingerprints and files else None,
+                "sha256": sha256_files(sources) if fingerprints and sources else None,
                 "status": "正常" if d.get("crs_matches") in (True, None) and not caught else "警告",
                 "problem": "；".join(str(w.message) for w in caught) or None,
             })

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cimlib._io import sha256_file
+from cimlib.catalog import Catalog, CatalogError
 
 RELATIVE_TOLERANCE = 1e-9
 """Numbers are equal when they agree to this relative tolerance (the computation is deterministic; this only
@@ -79,16 +80,26 @@ def verify_manifest(manifest_path, *, recompute: bool = True, progress: bool = F
     catalog = Path(manifest["catalog"])
     root = catalog.parent
     rows = [{"file": str(catalog), "expected": manifest.get("catalog_sha256")}]
-    rows += [{"file": str(root / rel), "expected": digest} for rel, digest in sorted(manifest["inputs"].items())]
+    rows += [{"file": rel if rel.startswith("postgis:") else str(root / rel), "expected": digest}
+             for rel, digest in sorted(manifest["inputs"].items())]
+    loaded = None
     for r in rows:
-        f = Path(r["file"])
-        r["actual"] = sha256_file(f) if f.is_file() else None
+        if r["file"].startswith("postgis:"):
+            r["actual"] = None
+            try:
+                loaded = loaded or Catalog.load(catalog)
+                r["actual"] = loaded.resolve_input(r["file"]).sha256()
+            except CatalogError as exc:
+                r["problem"] = exc.problem
+        else:
+            f = Path(r["file"])
+            r["actual"] = sha256_file(f) if f.is_file() else None
         r["status"] = "缺失" if r["actual"] is None else ("一致" if r["actual"] == r["expected"] else "已变更")
     inputs = pd.DataFrame(rows, columns=["file", "expected", "actual", "status"])
     problems = []
     changed = inputs[inputs["status"] != "一致"]
     for r in changed.itertuples():
-        problems.append(f"输入文件{r.status}：{r.file}")
+        problems.append(f"输入文件{r.status}：{r.file}" + (f"（{rows[r.Index]['problem']}）" if rows[r.Index].get("problem") else ""))
     checks = []
     if recompute and changed.empty:
         from cimlib.reports.indicators import acceptance

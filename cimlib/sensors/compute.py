@@ -13,7 +13,8 @@ from cimlib.sensors.alarms import ALARM_COLUMNS, alarm_events, load_alarm_rules,
 from cimlib.sensors.cluster import dask_client
 from cimlib.sensors.cube import hourly_cube
 from cimlib.sensors.health import device_days, health_metrics
-from cimlib.sensors.readings import ScanSpec, period_bounds, periods_of, read_good_rows, reading_tasks, scan_readings
+from cimlib.sensors.readings import (ScanSpec, catalog_reading_tasks, period_bounds, periods_of, read_good_rows,
+                                     scan_readings)
 from cimlib.sensors.spatial import DEFAULT_COVER_DISTANCE_M, grid_density, road_coverage, street_density
 
 PROBLEM_COLUMNS = ["dataset", "file", "problem"]
@@ -98,15 +99,14 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
         If ``period`` is malformed or there are no readings for it.
     """
     devices = load_devices(catalog)
-    files = catalog.files("readings")
-    all_tasks = reading_tasks(files)
+    all_tasks = catalog_reading_tasks(catalog)
     if period is None:
         months = periods_of(all_tasks)
         if not months:
             raise ValueError("监测数据没有 date=YYYY-MM-DD 分区，请用 --period 指定统计月份")
         period = months[-1]
     p0, n_days = period_bounds(period)
-    tasks = reading_tasks(files, period)
+    tasks = _of_period(all_tasks, period)
     if not tasks:
         raise ValueError(f"统计期 {period} 没有监测数据文件（可用月份：{'、'.join(periods_of(all_tasks)) or '无'}）")
     rules = load_alarm_rules(alarm_rules)
@@ -116,7 +116,7 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
                     lo_trig=per_device["lo_trig"].to_numpy(), lo_clear=per_device["lo_clear"].to_numpy(),
                     late_ms=int(late_s * 1000), cube=cube)
     input_files = [p for t in tasks for p in t.paths]
-    readings_sha, devices_sha = sha256_files(input_files), sha256_files(catalog.files("devices"))
+    readings_sha, devices_sha = sha256_files(input_files), sha256_files(catalog.inputs("devices"))
     fingerprint = hashlib.sha256(f"readings:{readings_sha}\ndevices:{devices_sha}\n".encode()).hexdigest()
     problems = []
     with dask_client(catalog, scheduler):
@@ -148,6 +148,13 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
                         bad_readings=scan.bad_counts, bad_samples=scan.bad_samples,
                         problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS), cube=cube_ds, inputs=inputs,
                         rows_read=scan.rows_read)
+
+
+def _of_period(tasks, period: str):
+    """Tasks of one month (tasks that are not a day are kept; their rows are filtered by time)."""
+    import re
+
+    return [t for t in tasks if not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.label) and not t.label.startswith(period))]
 
 
 def _read_optional(catalog, name: str, problems: list):

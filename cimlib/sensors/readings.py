@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cimlib.catalog.errors import CatalogError
+
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 BAD_KINDS = {
@@ -175,6 +177,41 @@ def reading_tasks(files, period: str | None = None) -> list[ReadingTask]:
     return [ReadingTask(label, tuple(paths)) for label, paths in sorted(by_label.items())]
 
 
+def catalog_reading_tasks(catalog, period: str | None = None, name: str = "readings") -> list[ReadingTask]:
+    """The reading tasks of a catalog entry: files grouped by :func:`reading_tasks`, or database days.
+
+    A ``postgis`` entry with ``options.partition_column`` gives one task per day of that column (a task reads
+    its rows with one query); without it, the whole table is one task.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    period : str, optional
+        ``YYYY-MM``: keep only that month's days (undated tasks are always kept).
+    name : str, default "readings"
+        Entry name.
+
+    Returns
+    -------
+    list of ReadingTask
+
+    Raises
+    ------
+    CatalogError
+        If the entry is missing or its source cannot be reached.
+    """
+    inputs = catalog.inputs(name)
+    remote = [s for s in inputs if hasattr(s, "sha256") and hasattr(s, "label")]
+    if not remote:
+        return reading_tasks(inputs, period)
+    from cimlib.catalog.readers.postgis import day_sources
+
+    column = catalog[name].options.get("partition_column")
+    parts = day_sources(remote[0], column) if column else [(remote[0].label, remote[0])]
+    return [ReadingTask(label, (src,)) for label, src in parts
+            if not (period and re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) and not label.startswith(period))]
+
+
 def periods_of(tasks: list[ReadingTask]) -> list[str]:
     """The ``YYYY-MM`` months that the tasks' ``date=`` partitions cover (sorted)."""
     return sorted({t.label[:7] for t in tasks if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.label)})
@@ -285,17 +322,26 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
     result = result if result is not None else _empty_partial("")
     parts = []
     for path in paths:
+        remote = hasattr(path, "read_arrow")
         try:
-            names = pq.read_schema(path).names
+            table = path.read_arrow() if remote else None
+            names = table.column_names if remote else pq.read_schema(path).names
             missing = [c for c in ("device_id", "ts", "value") if c not in names]
             if missing:
-                result["failed"].append((path, f"缺少必需的列：{', '.join(missing)}"))
+                result["failed"].append((str(path), f"缺少必需的列：{', '.join(missing)}"))
                 continue
             wanted = ["device_id", "ts", "value"] + (["received_at"] if receive_time and "received_at" in names else [])
-            table = pq.read_table(path, columns=wanted)
+            table = table.select(wanted) if remote else pq.read_table(path, columns=wanted)
         except (OSError, pa.ArrowException) as exc:
-            result["failed"].append((path, f"无法读取 Parquet 文件：{exc}"))
+            result["failed"].append((str(path), f"无法读取 Parquet 文件：{exc}"))
             continue
+        except CatalogError as exc:
+            result["failed"].append((str(path), exc.problem))
+            continue
+        if remote:
+            table = pa.table({n: (c.cast(c.type.storage_type) if isinstance(c.type, pa.ExtensionType) else c)
+                              for n, c in zip(table.column_names, table.columns)})
+            path = str(path)
         try:
             got = _decode(table, path, spec, result)
         except (TypeError, ValueError, pa.ArrowException) as exc:

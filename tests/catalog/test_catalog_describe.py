@@ -134,7 +134,8 @@ def test_describe_snapshot_period(tmp_path, write_catalog, gdf, no_full_reads):
 
 
 def test_registry_has_one_reader_per_documented_format():
-    assert list_formats() == ["geoparquet", "parquet", "gpkg", "shapefile", "csv", "xlsx", "netcdf", "geotiff"]
+    assert list_formats() == ["geoparquet", "parquet", "gpkg", "shapefile", "csv", "xlsx", "netcdf", "geotiff",
+                              "postgis"]
     assert all(issubclass(cls, Reader) and cls.name == name for name, cls in READERS.items())
 
 

@@ -14,6 +14,7 @@ from .geotiff import GeoTiffReader
 from .gpkg import GeoPackageReader
 from .netcdf import NetCDFReader
 from .parquet import ParquetReader
+from .postgis import PostGISReader
 from .shapefile import ShapefileReader
 from .xlsx import XlsxReader
 
@@ -29,6 +30,7 @@ READERS: dict[str, type[Reader]] = {
     "xlsx": XlsxReader,
     "netcdf": NetCDFReader,
     "geotiff": GeoTiffReader,
+    "postgis": PostGISReader,
 }
 
 
