@@ -9,9 +9,12 @@ from the catalog, and every URL in a message is shown with its password masked.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -101,7 +104,55 @@ def resolve_url(url_env: str | None, url: str | None) -> str:
     return env or url or "postgresql://"
 
 
-def connect(url: str, *, entry: str | None = None, what: str | None = None):
+_POOL: dict = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _close_pool() -> None:
+    with _POOL_LOCK:
+        conns = list(_POOL.values())
+        _POOL.clear()
+    for conn in conns:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+atexit.register(_close_pool)
+
+
+@contextlib.contextmanager
+def shared_connection(url: str, *, entry: str | None = None, what: str | None = None):
+    """An autocommit connection reused by the reads of one thread (a new connection costs tens of ms).
+
+    A connection that raised is closed and forgotten, so the next read reconnects.
+
+    Parameters
+    ----------
+    url, entry, what
+        As :func:`connect`.
+
+    Yields
+    ------
+    adbc_driver_manager.dbapi.Connection
+    """
+    key = (url, os.getpid(), threading.get_ident())
+    with _POOL_LOCK:
+        conn = _POOL.get(key)
+    if conn is None:
+        conn = connect(url, entry=entry, what=what, autocommit=True)
+        with _POOL_LOCK:
+            _POOL[key] = conn
+    try:
+        yield conn
+    except BaseException:
+        with _POOL_LOCK:
+            _POOL.pop(key, None)
+        with contextlib.suppress(Exception):
+            conn.close()
+        raise
+
+
+def connect(url: str, *, entry: str | None = None, what: str | None = None, autocommit: bool = False):
     """Open an ADBC connection.
 
     Parameters
@@ -125,7 +176,7 @@ def connect(url: str, *, entry: str | None = None, what: str | None = None):
     import adbc_driver_postgresql.dbapi as pg
 
     try:
-        return pg.connect(url)
+        return pg.connect(url, autocommit=autocommit)
     except Exception as exc:  # adbc_driver_manager.OperationalError and friends
         raise ReadError(f"无法连接数据库 {mask_url(url)}：{_reason(exc, url)}", entry=entry, path=what) from None
 
@@ -211,8 +262,8 @@ class TableSource:
         return f"SELECT {cols} {self.from_clause()}{where}{order}"
 
     def connect(self):
-        """An ADBC connection to the source's database (see :func:`connect`)."""
-        return connect(resolve_url(self.url_env, self.url), entry=self.entry, what=self.what)
+        """The thread's shared autocommit connection to the source's database (see :func:`shared_connection`)."""
+        return shared_connection(resolve_url(self.url_env, self.url), entry=self.entry, what=self.what)
 
     def _execute(self, cursor, sql: str) -> None:
         try:
