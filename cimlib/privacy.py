@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -61,3 +63,26 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
         if col in out:
             out[col] = mask_values(out[col], kind)
     return out
+
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask personal values that can be recognised in free text (error messages, logs): 身份证号 and mobile numbers.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        ``421303********001X`` for an 18-character 身份证号, ``138****1234`` for an 11-digit mobile number.
+        Names cannot be recognised in free text: messages never quote a name column's values.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)

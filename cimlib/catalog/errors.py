@@ -41,7 +41,7 @@ def format_message(problem: str, entry: str | None, path: str | os.PathLike | No
     Returns
     -------
     str
-        The formatted message.
+        The formatted message; 身份证号 and mobile numbers quoted in ``problem`` (from a parser's message) are masked.
     """
     if entry is not None and path is not None:
         head = f"目录条目 '{entry}'（文件 {os.fspath(path)}）"
@@ -51,7 +51,9 @@ def format_message(problem: str, entry: str | None, path: str | os.PathLike | No
         head = f"目录文件 {os.fspath(path)}"
     else:
         head = "数据目录"
-    return f"{head}：{problem} [{kind}]"
+    from cimlib.privacy import mask_text
+
+    return f"{head}：{mask_text(problem)} [{kind}]"
 
 
 class CatalogError(ValueError):
@@ -77,7 +79,9 @@ class CatalogError(ValueError):
     """
 
     def __init__(self, problem: str, *, entry: str | None = None, path: str | os.PathLike | None = None) -> None:
-        self.problem = problem
+        from cimlib.privacy import mask_text
+
+        self.problem = mask_text(problem)
         self.entry = entry
         self.path = os.fspath(path) if path is not None else None
         super().__init__(self.message)

@@ -42,3 +42,29 @@ def gauss_kruger_epsg(lon: float) -> int:
 def gauss_kruger_crs(lon: float) -> str:
     """``"EPSG:NNNN"`` string of :func:`gauss_kruger_epsg` for a longitude."""
     return f"EPSG:{gauss_kruger_epsg(lon)}"
+
+
+CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)
+"""lon_min, lat_min, lon_max, lat_max of China in CGCS2000 degrees (GEO-004; the limit of anything projected)."""
+
+
+def inside_china(geoms) -> "np.ndarray":
+    """True where a geometry (lon/lat degrees) lies inside :data:`CHINA_EXTENT`; False for missing or empty ones.
+
+    Parameters
+    ----------
+    geoms : array_like of shapely geometries
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    import numpy as np
+    import shapely
+
+    g = np.asarray(geoms, dtype=object)
+    ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+    b = np.full((len(g), 4), np.nan)
+    b[ok] = shapely.bounds(g[ok])
+    x0, y0, x1, y1 = CHINA_EXTENT
+    return ok & (b[:, 0] >= x0) & (b[:, 2] <= x1) & (b[:, 1] >= y0) & (b[:, 3] <= y1)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cimlib.geo import inside_china
 from cimlib.metrics.linking import code_link
 
 
@@ -19,7 +20,11 @@ def project(gdf: gpd.GeoDataFrame, crs: str) -> np.ndarray:
     """Geometries in ``crs``, edges densified first (about 20 m) so shared borders stay shared."""
     g = gdf.geometry.to_numpy().copy()
     ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
-    g[ok] = shapely.segmentize(g[ok], 0.0002) if gdf.crs is not None and gdf.crs.is_geographic else g[ok]
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        inside = inside_china(g)  # outside China (metres declared as degrees...): GEO-004's finding, not projected
+        g[ok & ~inside] = None
+        ok &= inside
+        g[ok] = shapely.segmentize(g[ok], 0.0002)
     return gpd.GeoSeries(g, crs=gdf.crs).to_crs(crs).to_numpy()
 
 

@@ -85,6 +85,10 @@ _STRUCTURAL = {
     "null": Rule("SYS-004", "*", "error", "CJJ/T 315-2022 数据字段约束（M 必填）", "必填字段为空", kind="structure"),
     "duplicate_id": Rule("SYS-005", "*", "error", "数据目录 id_column 约定", "记录标识重复", kind="structure"),
     "rule_failed": Rule("SYS-006", "*", "warning", "数据目录 / 规则依赖", "规则无法执行（所需数据或字段不可用）", kind="structure"),
+    "read_assumption": Rule("SYS-007", "*", "warning", "数据交换约定（UTF-8 编码、.prj 坐标系文件、单行表头）",
+                            "读取时作了假定（编码、坐标系或表格结构）", kind="structure"),
+    "extra_column": Rule("SYS-008", "*", "warning", "CJJ/T 315-2022 数据字段约束（字段表）", "字段不在该数据集的字段表中",
+                         kind="structure"),
     "crs": Rule("GEO-005", "*", "error", "CJJ/T 315-2022：CGCS2000 坐标系（EPSG:4490）与目录声明一致",
                 "文件坐标参考系与目录声明不一致", kind="structure"),
 }
@@ -93,5 +97,6 @@ for _r in _STRUCTURAL.values():
 
 
 def structural_rule_id(kind: str) -> str:
-    """rule_id of a structural problem: unreadable, missing_column, dtype, null, duplicate_id, rule_failed, crs."""
+    """rule_id of a structural problem: unreadable, missing_column, dtype, null, duplicate_id, rule_failed,
+    read_assumption, extra_column, crs."""
     return _STRUCTURAL[kind].rule_id

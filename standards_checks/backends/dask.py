@@ -262,6 +262,11 @@ def _scan_partition(part: pd.DataFrame, i: int, job: _Job) -> dict:
         except KeyError as exc:
             errors[rule.rule_id] = f"规则 {rule.rule_id} 缺少字段 {exc}"
             continue
+        except Exception as exc:  # unexpected types or values in this partition
+            from standards_checks.backends.pandas import rule_error
+
+            errors[rule.rule_id] = rule_error(rule.rule_id, exc)
+            continue
         found.append(job.rows(i, rule.rule_id, rule.column, part, np.flatnonzero(np.asarray(failed, dtype=bool))))
     for kr in job.key_rules:
         if kr.rule.rule_id in errors:

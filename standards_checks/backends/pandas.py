@@ -12,14 +12,14 @@ import pandera.pandas as pa
 import shapely
 from tqdm.auto import tqdm
 
-from cimlib.catalog import Catalog, CatalogError, CRSMismatchError
-from cimlib.geo import gauss_kruger_crs
+from cimlib.catalog import Catalog, CatalogError, CatalogWarning, CRSMismatchError
+from cimlib.geo import gauss_kruger_crs, inside_china
 from cimlib.lookup import index_in
-from cimlib.privacy import PERSONAL_COLUMNS, mask_values
+from cimlib.privacy import PERSONAL_COLUMNS, mask_text, mask_values
 from standards_checks.api import FINDINGS_COLUMNS, RULES, dataset_rules, structural_rule_id
 from standards_checks.schemas import MODELS
 
-_GENERIC = ("GEO-001", "GEO-002", "GEO-003", "GEO-004")
+_GENERIC = ("GEO-001", "GEO-002", "GEO-003", "GEO-004", "GEO-006")
 DASK_SCHEMAS = ("readings",)
 """Schemas whose records are a stream keyed by (device, time), checked by the Dask engine however they are stored."""
 
@@ -74,11 +74,17 @@ class Context:
         if key not in self._projected:
             g = frame.geometry
             ok = ~(g.isna() | g.is_empty)
-            lon = float(np.nanmedian(shapely.get_x(shapely.centroid(g[ok].to_numpy())))) if ok.any() else 114.0
+
             # densify first (about 20 m): a straight edge in lon/lat and the same edge in Gauss-Krüger then agree,
             # so shared borders with vertices on one side only (T-junctions) stay shared after projecting
             geoms = g.to_numpy().copy()
+            # a record outside China (metres declared as degrees, swapped lon/lat) is GEO-004's finding; projected
+            # (and densified) it would be nonsense of unbounded size, so the projected rules do not see it
+            inside = inside_china(geoms)
+            geoms[ok.to_numpy() & ~inside] = None
+            ok = ok & inside
             poly = ok.to_numpy() & np.isin(shapely.get_type_id(geoms), [1, 2, 3, 5, 6])
+            lon = float(np.nanmedian(shapely.get_x(shapely.centroid(geoms[ok.to_numpy()])))) if ok.any() else 114.0
             geoms[poly] = shapely.segmentize(geoms[poly], 0.0002)
             dense = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
             self._projected[key] = dense.to_crs(gauss_kruger_crs(min(max(lon, 73.5), 135.0)))
@@ -137,13 +143,22 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
     """
     entry = ctx.catalog[name]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             frame = ctx.frame(name)
     except CRSMismatchError as exc:
         return _one(name, structural_rule_id("crs"), None, None, str(exc))
     except CatalogError as exc:
         return _one(name, structural_rule_id("unreadable"), None, None, str(exc))
+    texts = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CatalogWarning))
+    assumed = [_one(name, structural_rule_id("read_assumption"), None, None, text) for text in texts]
+    if assumed:
+        return pd.concat([*assumed, _checked(ctx, name, entry, frame, applied)], ignore_index=True)
+    return _checked(ctx, name, entry, frame, applied)
+
+
+def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.DataFrame:
+    """Findings of the rules on a dataset that could be read."""
     applied = applied if applied is not None else []
     if hasattr(frame, "rio") and hasattr(frame, "dims"):  # rasters: the raster rules of the schema
         return _raster_findings(ctx, name, entry, frame, applied)
@@ -161,8 +176,10 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
     parts = []
     id_col = entry.id_column
     if id_col and id_col not in frame:
-        parts.append(_one(name, structural_rule_id("missing_column"), None, id_col, f"缺少记录标识字段 {id_col}"))
+        parts.append(_one(name, structural_rule_id("missing_column"), None, id_col,
+                          f"缺少记录标识字段 {id_col}{_near(id_col, frame.columns)}"))
         return pd.concat(parts, ignore_index=True)
+    parts.append(_extra_columns(name, entry, frame, applied))
     if id_col:
         dup = frame[id_col].duplicated(keep=False).to_numpy() & frame[id_col].notna().to_numpy()
         parts.append(_rows(name, structural_rule_id("duplicate_id"), frame, entry, np.flatnonzero(dup), id_col))
@@ -188,10 +205,41 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
         except KeyError as exc:
             parts.append(_one(name, structural_rule_id("rule_failed"), None, rule.column, f"规则 {rule.rule_id} 缺少字段 {exc}"))
             continue
+        except Exception as exc:  # a column of unexpected type or values: the rule cannot judge, the others still run
+            parts.append(_one(name, structural_rule_id("rule_failed"), None, rule.column, rule_error(rule.rule_id, exc)))
+            continue
         pos = np.flatnonzero(np.asarray(failed, dtype=bool))
         parts.append(_rows(name, rule.rule_id, frame, entry, pos, rule.column))
         applied.append((name, rule.rule_id, len(frame)))
     return pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
+
+
+def _near(column: str, columns) -> str:
+    """Chinese hint naming a file column that looks like the missing one (case, spaces, close spelling)."""
+    import difflib
+
+    names = [str(c) for c in columns]
+    norm = {n.strip().lower().replace(" ", "_").replace("-", "_"): n for n in names}
+    hit = norm.get(column) or next(iter(difflib.get_close_matches(column, names, n=1, cutoff=0.75)), None)
+    return f"（文件中有相近字段 '{hit}'，是否需要改名？）" if hit else ""
+
+
+def _extra_columns(name: str, entry, frame, applied: list) -> pd.DataFrame:
+    """SYS-008 warnings for columns outside the dataset's field table (model columns + optional fields)."""
+    from standards_checks.schemas import OPTIONAL_COLUMNS
+
+    model = MODELS.get(entry.schema)
+    if model is None:
+        return _empty()
+    known = set(model.to_schema().columns) | set(OPTIONAL_COLUMNS.get(entry.schema, ())) | {"geometry"}
+    known |= {entry.id_column, entry.options.get("x"), entry.options.get("y")} - {None}
+    applied.append((name, structural_rule_id("extra_column"), len(frame.columns)))
+    extra = [str(c) for c in frame.columns if c not in known]
+    if not extra:
+        return _empty()
+    return pd.concat([_one(name, structural_rule_id("extra_column"), None, c,
+                           f"字段 {c} 不在数据集 {entry.schema} 的字段表中（保留，规则不使用）") for c in extra],
+                     ignore_index=True)
 
 
 def _raster_findings(ctx, name, entry, array, applied) -> pd.DataFrame:
@@ -224,10 +272,12 @@ def _run_pandera(name, model, frame, entry) -> tuple[pd.DataFrame, set[str]]:
         return _empty(), set()
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
+    except Exception as exc:  # pandera itself failed on unexpected data: report, let the frame rules run
+        return _one(name, structural_rule_id("rule_failed"), None, None, rule_error("（字段约束）", exc)), set()
     parts = []
     missing = set(fc.loc[fc["check"] == "column_in_dataframe", "failure_case"].astype(str))
     for col in sorted(missing):
-        parts.append(_one(name, structural_rule_id("missing_column"), None, col, f"缺少字段 {col}"))
+        parts.append(_one(name, structural_rule_id("missing_column"), None, col, f"缺少字段 {col}{_near(col, frame.columns)}"))
     for (col, check), grp in fc[fc["check"] != "column_in_dataframe"].groupby(["column", "check"], sort=True, dropna=False):
         check = str(check)
         index = grp["index"].dropna()
@@ -269,10 +319,15 @@ def _rows(dataset, rule_id, frame, entry, pos, column) -> pd.DataFrame:
     }, columns=FINDINGS_COLUMNS)
 
 
+def rule_error(rule_id: str, exc: BaseException) -> str:
+    """Message of a rule that raised on unexpected data (personal values quoted by the library masked)."""
+    return mask_text(f"规则 {rule_id} 无法执行（字段类型或取值异常）：{type(exc).__name__}: {str(exc)[:200]}")
+
+
 def _one(dataset, rule_id, record_id, column, message) -> pd.DataFrame:
     rule = RULES[rule_id]
     return pd.DataFrame([{"dataset": dataset, "rule_id": rule_id, "severity": rule.severity, "record_id": record_id,
-                          "column": column, "value": None, "message": message or rule.message,
+                          "column": column, "value": None, "message": mask_text(message) if message else rule.message,
                           "standard": rule.standard, "geometry": None}], columns=FINDINGS_COLUMNS)
 
 

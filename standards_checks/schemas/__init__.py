@@ -18,5 +18,23 @@ MODELS = {"admin_areas": AdminAreas, "addresses": Addresses, "buildings": Buildi
           "address_pipeline": AddressPipeline}
 """Schema name -> DataFrameModel. Schemas not listed here get the structural and generic geometry rules only."""
 
-__all__ = ["MODELS", "AdminAreas", "Addresses", "Buildings", "Houses", "Persons", "Units", "Devices", "Readings", "Roads",
+OPTIONAL_COLUMNS = {
+    "admin_areas": ("kind", "smart_community"),
+    "control_lines": ("approved", "doc_no", "name"),
+    "buildings": ("lod", "model_level", "name", "street_code", "use", "year_built"),
+    "addresses": ("building_id", "county_code", "door_plate", "lat", "lon"),
+    "persons": ("birth_date", "community_code", "gender", "house_id", "registration", "street_code"),
+    "houses": ("address_id", "area_m2", "community_code", "floor", "room_no", "street_code", "use"),
+    "units": ("community_code", "employees", "industry", "legal_rep", "name", "phone", "street_code"),
+    "devices": ("install_date", "owner", "road_id", "type_name_zh", "unit"),
+    "readings": ("date", "metric", "quality", "received_at"),
+    "address_pipeline": ("department", "period", "reason", "stage_order"),
+    "tasks": ("completed_date", "milestone", "progress_pct", "start_date"),
+}
+"""Schema name -> the optional fields of its field table (besides the model's columns and ``geometry``).
+
+Together with the model's columns they are the field table of a dataset: any other column is reported as a
+SYS-008 warning (kept, never used by the rules). Only schemas listed in :data:`MODELS` have a field table."""
+
+__all__ = ["MODELS", "OPTIONAL_COLUMNS", "AdminAreas", "Addresses", "Buildings", "Houses", "Persons", "Units", "Devices", "Readings", "Roads",
            "ControlLines", "Tasks", "AddressPipeline"]

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cimlib.geo import CHINA_EXTENT  # lon_min, lat_min, lon_max, lat_max (CGCS2000 degrees)
 from standards_checks.api import frame_rule
-
-CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)  # lon_min, lat_min, lon_max, lat_max (CGCS2000 degrees)
 
 EXPECTED_TYPES = {
     "admin_areas": {"Polygon", "MultiPolygon"}, "central_area": {"Polygon", "MultiPolygon"},
@@ -63,3 +62,11 @@ def outside_china(frame, ctx) -> pd.Series:
     x0, y0, x1, y1 = CHINA_EXTENT
     out = (b[:, 0] < x0) | (b[:, 2] > x1) | (b[:, 1] < y0) | (b[:, 3] > y1)
     return pd.Series(present & out, index=frame.index)
+
+
+@frame_rule("*", "GEO-006", severity="warning", standard="CJJ/T 315-2022 §4 平面图层为二维几何（高度、楼层以属性记录）",
+            message="几何含 Z 坐标（平面图层应为二维，高度请记入属性字段）", column="geometry")
+def geometry_3d(frame, ctx) -> pd.Series:
+    g = _geoms(frame)
+    present = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+    return pd.Series(present & shapely.has_z(g), index=frame.index)

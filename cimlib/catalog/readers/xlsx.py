@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ReadError
 from ._base import Reader
-from ._util import as_str_columns, points_from_columns, string_columns
+from ._util import as_str_columns, catalog_warn, points_from_columns, string_columns
 
 __all__ = ["XlsxReader", "flatten_header"]
 
@@ -40,6 +40,49 @@ def flatten_header(columns) -> list[str]:
     return names
 
 
+def _unmerged(entry, path: Path, sheet, header, *, warn: bool):
+    """The workbook to read (the file, or an in-memory copy with merged cells filled) and the header rows to use."""
+    import io
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception:  # not a workbook: let pandas raise its own error
+        return path, header
+    try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+    except (KeyError, IndexError):
+        book.close()
+        return path, header
+    ranges = list(ws.merged_cells.ranges)
+    if not ranges:
+        book.close()
+        return path, header
+    if "header" not in entry.options and any(r.min_row == 1 and (r.max_col > r.min_col or r.max_row > 1) for r in ranges):
+        header = [0, 1]
+        if warn:
+            catalog_warn("表头第 1 行含合并单元格，已按两行表头读取（列名为“上级_下级”）；建议在目录中写明 "
+                         "options.header: [0, 1]", entry.name, path)
+    data_start = (max(header) if isinstance(header, list) else header) + 2  # first data row, 1-based
+    in_data = [r for r in ranges if r.max_row >= data_start]
+    for r in ranges:
+        value = ws.cell(r.min_row, r.min_col).value
+        ws.unmerge_cells(str(r))
+        for row in ws.iter_rows(min_row=r.min_row, max_row=r.max_row, min_col=r.min_col, max_col=r.max_col):
+            for cell in row:
+                cell.value = value
+    if in_data and warn:
+        shown = "、".join(str(r) for r in in_data[:5]) + ("等" if len(in_data) > 5 else "")
+        catalog_warn(f"数据区含 {len(in_data)} 处合并单元格（{shown}），已把左上角的值填入合并范围内的每个单元格",
+                     entry.name, path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    book.close()
+    buffer.seek(0)
+    return buffer, header
+
+
 class XlsxReader(Reader):
     """Excel sheet; options ``sheet`` (name or index), ``header`` (row index or list), ``x``/``y``, ``dtype``.
 
@@ -52,13 +95,19 @@ class XlsxReader(Reader):
     options = {"sheet": (str, int), "header": (int, list), "x": str, "y": str, "dtype": (list, str)}
 
     def _read(self, entry, path: Path, **kwargs: Any):
-        """Call :func:`pandas.read_excel` with the entry's sheet and header, flattening multi-row headers."""
+        """Call :func:`pandas.read_excel` with the entry's sheet and header, flattening multi-row headers.
+
+        Merged cells are filled with their top-left value (on an in-memory copy: the file is never written), and
+        a header whose first row holds merged cells is read as two rows when the catalog does not say otherwise;
+        both emit a :class:`CatalogWarning`.
+        """
         import pandas as pd
 
         sheet = entry.options.get("sheet", 0)
         header = entry.options.get("header", 0)
+        source, header = _unmerged(entry, path, sheet, header, warn="nrows" not in kwargs)
         try:
-            frame = pd.read_excel(path, sheet_name=sheet, header=header, engine="openpyxl", **kwargs)
+            frame = pd.read_excel(source, sheet_name=sheet, header=header, engine="openpyxl", **kwargs)
         except ValueError as exc:
             if "Worksheet" in str(exc):
                 raise ReadError(f"工作表 {sheet!r} 不存在（{exc}）", entry=entry.name, path=path) from exc
@@ -93,9 +142,9 @@ class XlsxReader(Reader):
         str_cols = string_columns(entry)
         dtype = None
         if str_cols:
-            if isinstance(entry.options.get("header", 0), list):
+            names = list(self._read(entry, path, nrows=0).columns)
+            if any(c not in names for c in str_cols) or isinstance(entry.options.get("header", 0), list):
                 # flattened names are only known after reading the header: pass positions instead
-                names = list(self._read(entry, path, nrows=0).columns)
                 dtype = {names.index(c): str for c in str_cols if c in names}
             else:
                 dtype = dict.fromkeys(str_cols, str)
