@@ -28,6 +28,11 @@ def default_catalog() -> Path:
     return here if here.exists() else _repo_root() / "data_catalog.yaml"
 
 
+def _interactive() -> bool:
+    """Whether the command runs in an analyst's terminal (stdin and stdout are both terminals)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def default_demo_out() -> Path:
     """Where ``cim demo`` writes by default: the folder that the default catalog's ``include`` points at."""
     cat = default_catalog()
@@ -155,8 +160,11 @@ def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, 
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/check"),
               show_default=True, help="输出目录。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
+@click.option("--unmasked", is_flag=True,
+              help="仅限分析人员在终端中交互使用：在屏幕上显示涉及个人信息字段的问题原值（最多 50 条），"
+                   "以便核对整改；写出的文件仍然脱敏。脚本、管道和报告中不可用。")
 def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, fail_on: str | None, out: Path,
-          quiet: bool) -> None:
+          quiet: bool, unmasked: bool) -> None:
     """标准检查：按标准逐条检查数据，一次运行报告全部问题。
 
     写出 OUT/findings.parquet、OUT/findings.csv（UTF-8 BOM）和 OUT/summary.csv（数据集 × 规则：检查数、
@@ -166,9 +174,11 @@ def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, f
     from cimlib.catalog import Catalog
     from standards_checks import run_checks, write_check_outputs
 
+    if unmasked and not _interactive():
+        raise click.UsageError("--unmasked 仅用于分析人员在终端中的交互会话；不能用于脚本、管道、定时任务或报告。")
     try:
         cat = Catalog.load(catalog or default_catalog())
-        result = run_checks(cat, list(datasets) or None, period=period, progress=not quiet)
+        result = run_checks(cat, list(datasets) or None, period=period, masked=not unmasked, progress=not quiet)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     info = write_check_outputs(result, out)
@@ -178,6 +188,13 @@ def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, f
     worst = s[s["failed"] > 0].sort_values("failed", ascending=False).head(10)
     for r in worst.itertuples():
         click.echo(f"  {r.dataset:<18} {r.rule_id:<8} {r.severity:<7} {r.failed:>8} 条  {r.message}")
+    if unmasked:
+        from cimlib.privacy import PERSONAL_COLUMNS
+
+        raw = result.findings[result.findings["column"].isin(list(PERSONAL_COLUMNS))].head(50)
+        click.echo(f"涉及个人信息字段的问题（原值，仅显示于本终端，共显示 {len(raw)} 条；文件中已脱敏）：")
+        for r in raw.itertuples():
+            click.echo(f"  {r.dataset:<10} {r.rule_id:<8} {r.record_id}  {r.column}={r.value}")
     if fail_on == "error" and info["errors"] or fail_on == "warning" and (info["errors"] or info["warnings"]):
         sys.exit(1)
 

@@ -17,7 +17,10 @@ def write_check_outputs(result, out_dir) -> dict:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    findings = result.findings.astype({c: "object" for c in result.findings.columns})
+    from standards_checks.backends.pandas import mask_findings
+
+    # files are always masked, even when the caller kept the raw values for an interactive look (masking is idempotent)
+    findings = mask_findings(result.findings).astype({c: "object" for c in result.findings.columns})
     with atomic_path(out / "findings.parquet") as p:
         findings.to_parquet(p, index=False)
     with atomic_path(out / "findings.csv") as p:

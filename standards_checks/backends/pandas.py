@@ -36,7 +36,7 @@ class Context:
         self.period = period
         self._frames: dict[str, object] = {}
         self._schema_by_frame: dict[int, str] = {}
-        self._projected: dict[int, gpd.GeoDataFrame] = {}
+        self._projected: dict[int, tuple] = {}
 
     def frame(self, name: str):
         """The dataset called ``name`` (a catalog entry name or, failing that, the entry whose schema is ``name``)."""
@@ -65,12 +65,24 @@ class Context:
         return self._schema_by_frame.get(id(frame))
 
     def register(self, name: str, schema: str, frame) -> None:
+        """Use ``frame`` as the dataset ``name`` (of schema ``schema``), e.g. an analyst's edited copy in a notebook.
+
+        Parameters
+        ----------
+        name : str
+            Catalog entry name.
+        schema : str
+            Its ``standards_checks`` schema.
+        frame : pandas.DataFrame or geopandas.GeoDataFrame
+        """
         self._frames[name] = frame
         self._schema_by_frame[id(frame)] = schema
 
     def projected(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``frame`` in the local CGCS2000 Gauss-Krüger zone (areas and distances in metres)."""
         key = id(frame)
+        if key in self._projected and self._projected[key][0] is not frame:  # an id reused by a newer frame
+            del self._projected[key]
         if key not in self._projected:
             g = frame.geometry
             ok = ~(g.isna() | g.is_empty)
@@ -87,8 +99,8 @@ class Context:
             lon = float(np.nanmedian(shapely.get_x(shapely.centroid(geoms[ok.to_numpy()])))) if ok.any() else 114.0
             geoms[poly] = shapely.segmentize(geoms[poly], 0.0002)
             dense = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-            self._projected[key] = dense.to_crs(gauss_kruger_crs(min(max(lon, 73.5), 135.0)))
-        return self._projected[key]
+            self._projected[key] = (frame, dense.to_crs(gauss_kruger_crs(min(max(lon, 73.5), 135.0))))
+        return self._projected[key][1]
 
     def outside_claimed_area(self, frame: gpd.GeoDataFrame, code_col: str, level: str) -> pd.Series:
         """True where a record's location is not inside the admin area its ``code_col`` names.
@@ -172,6 +184,8 @@ def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.
         if is_dask_frame(frame):
             return check_dask_dataset(ctx, name, entry, frame, applied)
         return _empty()
+    if not frame.index.is_unique:  # an analyst's concatenated copy: positions, not labels, identify records
+        frame = frame.reset_index(drop=True)
     ctx.register(name, entry.schema, frame)
     parts = []
     id_col = entry.id_column
@@ -295,6 +309,15 @@ def _run_pandera(name, model, frame, entry) -> tuple[pd.DataFrame, set[str]]:
     return (pd.concat(parts, ignore_index=True) if parts else _empty()), missing
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Values as text for the findings table; bytes that are not UTF-8 are shown with replacement characters."""
+    try:
+        return values.astype(str)
+    except (UnicodeDecodeError, TypeError, ValueError):
+        return pd.Series([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values],
+                         index=values.index, dtype=object)
+
+
 def _rows(dataset, rule_id, frame, entry, pos, column) -> pd.DataFrame:
     if len(pos) == 0:
         return _empty()
@@ -302,7 +325,7 @@ def _rows(dataset, rule_id, frame, entry, pos, column) -> pd.DataFrame:
     rid = frame[entry.id_column].to_numpy()[pos] if entry.id_column in frame else pos.astype(str)
     if column and column != "geometry" and column in frame:
         value = pd.Series(frame[column].to_numpy()[pos], dtype=object).astype(object)
-        value = value.where(value.isna(), value.astype(str))
+        value = value.where(value.isna(), _text(value))
     else:
         value = pd.Series([None] * len(pos), dtype=object)
     geometry = None
@@ -314,7 +337,7 @@ def _rows(dataset, rule_id, frame, entry, pos, column) -> pd.DataFrame:
         wkt = shapely.to_wkt(shapely.points((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2), rounding_precision=7)
         geometry = np.where(ok, wkt, None)
     return pd.DataFrame({
-        "dataset": dataset, "rule_id": rule_id, "severity": rule.severity, "record_id": pd.Series(rid, dtype=object).astype(str).to_numpy(),
+        "dataset": dataset, "rule_id": rule_id, "severity": rule.severity, "record_id": _text(pd.Series(rid, dtype=object)).to_numpy(),
         "column": column, "value": value.to_numpy(), "message": rule.message, "standard": rule.standard, "geometry": geometry,
     }, columns=FINDINGS_COLUMNS)
 

@@ -1,5 +1,6 @@
 """A papermill report run end to end on the small sample city: files, offline HTML, no personal data, verify."""
 
+import hashlib
 import json
 import re
 import zipfile
@@ -22,16 +23,50 @@ def city(tmp_path_factory):
     return build_sample_city(tmp_path_factory.mktemp("rep") / "city", seed=7, scale="small", progress=False).parent
 
 
+def _checksums(folder: Path) -> dict:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def acceptance_run(city, tmp_path_factory):
+    """The README's main job on the city (inventory, check, metrics, sensors, the acceptance report)."""
     out = tmp_path_factory.mktemp("rep") / "reports"
+    before = _checksums(city)
+    cat = str(city / "data_catalog.yaml")
+    for args in (["inventory"], ["check"], ["metrics", "--period", "2024-09"], ["sensors"]):
+        res = CliRunner().invoke(main, [*args, "--catalog", cat, "--out", str(out / args[0]), "--quiet"])
+        assert res.exit_code == 0, res.output
     run = run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root=out,
                      progress=False)
-    return city, out, run
+    city_inputs_unchanged = _checksums(city) == before
+    return city, out, run, city_inputs_unchanged
+
+
+def test_a_full_run_writes_no_input(acceptance_run):
+    city, out, run, unchanged = acceptance_run
+    assert unchanged, "an input of the sample city was written during the run"
+    assert not out.is_relative_to(city)
+
+
+def test_an_interrupted_run_leaves_the_last_complete_report_alone(city, tmp_path, monkeypatch):
+    final = tmp_path / "acceptance" / "2024-09-30"
+    final.mkdir(parents=True)
+    (final / "manifest.json").write_text('{"previous": true}', encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("papermill.execute_notebook", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root=tmp_path,
+                   progress=False)
+    assert [p.name for p in (tmp_path / "acceptance").iterdir()] == ["2024-09-30"]  # no half-built folder beside it
+    assert (final / "manifest.json").read_text(encoding="utf-8") == '{"previous": true}'
+    assert not (tmp_path / "index.html").exists() and not (tmp_path / "_store").exists()
 
 
 def test_the_report_folder_holds_every_file(acceptance_run):
-    _, out, run = acceptance_run
+    _, out, run, _ = acceptance_run
     assert run.folder == out / "acceptance" / "2024-09-30"
     for name in ("report.html", "report.pdf", "report.xlsx", "manifest.json"):
         assert (run.folder / name).stat().st_size > 0, name
@@ -43,7 +78,7 @@ def test_the_report_folder_holds_every_file(acceptance_run):
 
 
 def test_html_has_no_code_and_loads_nothing_from_the_network(acceptance_run):
-    _, out, run = acceptance_run
+    _, out, run, _ = acceptance_run
     pages = list(out.rglob("*.html"))
     assert run.folder / "report.html" in pages and out / "index.html" in pages
     for page in pages:
@@ -63,7 +98,7 @@ def test_html_has_no_code_and_loads_nothing_from_the_network(acceptance_run):
 
 
 def test_excel_has_chinese_headers_one_sheet_per_table(acceptance_run):
-    _, _, run = acceptance_run
+    _, _, run, _ = acceptance_run
     book = pd.read_excel(run.folder / "report.xlsx", sheet_name=None)
     assert "验收指标" in book and "检查问题" in book and len(book) >= 5
     assert {"分子", "分母", "状态", "指标编号"} <= set(book["验收指标"].columns)
@@ -73,7 +108,7 @@ def test_excel_has_chinese_headers_one_sheet_per_table(acceptance_run):
 
 
 def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(acceptance_run):
-    city, _, run = acceptance_run
+    city, _, run, _ = acceptance_run
     m = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
     assert m["parameters"]["as_of"] == "2024-09-30" and m["kind"] == "acceptance"
     assert m["inputs"] and all(re.fullmatch(r"[0-9a-f]{64}", v) for v in m["inputs"].values())
@@ -118,7 +153,7 @@ def _texts(folder: Path):
 
 
 def test_no_personal_value_appears_unmasked_anywhere_under_reports(acceptance_run):
-    city, out, _ = acceptance_run
+    city, out, _, _ = acceptance_run
     ids, phones, names = _personal_values(city)
     long_names = {n for n in names if len(n) >= 3}
     seen = 0
@@ -134,7 +169,7 @@ def test_no_personal_value_appears_unmasked_anywhere_under_reports(acceptance_ru
 
 
 def test_verify_passes_then_fails_naming_a_changed_input(acceptance_run, tmp_path):
-    city, _, run = acceptance_run
+    city, _, run, _ = acceptance_run
     manifest = run.folder / "manifest.json"
     res = verify_manifest(manifest)
     assert res.ok, res.problems
@@ -157,7 +192,7 @@ def test_verify_passes_then_fails_naming_a_changed_input(acceptance_run, tmp_pat
 
 
 def test_a_tampered_indicator_is_a_mismatch(acceptance_run, tmp_path):
-    _, _, run = acceptance_run
+    _, _, run, _ = acceptance_run
     m = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
     m["indicators"][0]["numerator"] = (m["indicators"][0]["numerator"] or 0) + 1
     fake = tmp_path / "manifest.json"
@@ -169,7 +204,7 @@ def test_a_tampered_indicator_is_a_mismatch(acceptance_run, tmp_path):
 
 
 def test_index_lists_the_run_and_the_store_has_it(acceptance_run):
-    _, out, run = acceptance_run
+    _, out, run, _ = acceptance_run
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "acceptance/2024-09-30/report.html" in index
     from cimlib.reports.store import ResultsStore

@@ -196,3 +196,40 @@ def test_rules_document_is_current():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "checks.md").read_text(encoding="utf-8")
     assert doc == render(), "docs/checks.md is stale: run python -m standards_checks.rules_doc > docs/checks.md"
+
+
+def test_unmasked_is_refused_outside_a_terminal(tmp_path):
+    _catalog(tmp_path, {"persons": (_persons(), "persons", "person_id")})
+    res = CliRunner().invoke(main, ["check", "--catalog", str(tmp_path / "data_catalog.yaml"), "--out",
+                                    str(tmp_path / "out"), "--quiet", "--unmasked"])
+    assert res.exit_code == 2 and "交互会话" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unmasked_shows_raw_values_on_the_terminal_only(tmp_path, monkeypatch):
+    persons = _persons()
+    bad = persons.loc[1, "id_number"][:17] + ("0" if persons.loc[1, "id_number"][17] != "0" else "1")
+    persons.loc[1, "id_number"] = bad
+    _catalog(tmp_path, {"persons": (persons, "persons", "person_id")})
+    monkeypatch.setattr("cimlib.cli._interactive", lambda: True)  # as in an analyst's terminal
+    res = CliRunner().invoke(main, ["check", "--catalog", str(tmp_path / "data_catalog.yaml"), "--out",
+                                    str(tmp_path / "out"), "--quiet", "--unmasked"])
+    assert res.exit_code == 0, res.output
+    assert f"id_number={bad}" in res.output
+    for name in ("findings.csv", "summary.csv"):
+        assert bad not in (tmp_path / "out" / name).read_text(encoding="utf-8-sig")
+    assert bad not in pd.read_parquet(tmp_path / "out" / "findings.parquet").astype(str).to_string()
+
+
+def test_the_report_command_has_no_unmasked_switch():
+    import inspect
+
+    from cimlib.reports import runner
+    from cimlib.reports.context import ReportContext
+
+    res = CliRunner().invoke(main, ["report", "acceptance", "--as-of", "2024-09-30", "--unmasked"])
+    assert res.exit_code == 2 and "--unmasked" in res.output
+    for fn in (runner.run_report, ReportContext.__init__):
+        assert not {"masked", "unmasked"} & set(inspect.signature(fn).parameters)
+    reports = Path(runner.__file__).parent
+    assert not [p for p in reports.glob("*.py") if "masked=False" in p.read_text(encoding="utf-8")]
