@@ -126,8 +126,11 @@ def inventory(catalog: Path | None, out: Path, quiet: bool) -> None:
 @click.option("--replace", is_flag=True, help="覆盖数据库中已有的同名表（默认遇到已有表则跳过该条目并报告）。")
 @click.option("--url-env", default="CIM_PG_URL", show_default=True,
               help="新目录读取连接地址的环境变量（已设置时优先于目录中不含密码的地址）。")
+@click.option("--dataset", "datasets", multiple=True, metavar="NAME", help="只导入这些条目（可重复）；默认全部。")
+@click.option("--no-snapshots", is_flag=True, help="不导入月度快照（只导入当前数据）。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
-def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, url_env: str, quiet: bool) -> None:
+def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, url_env: str,
+         datasets: tuple[str, ...], no_snapshots: bool, quiet: bool) -> None:
     """导入数据库：把数据目录中的矢量与表格数据导入 PostgreSQL/PostGIS，并写出指向这些表的数据目录。
 
     \b
@@ -139,7 +142,8 @@ def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, 
 
     try:
         cat = Catalog.load(catalog or default_catalog())
-        result = load_to_postgis(cat, url, out, schema=schema, replace=replace, url_env=url_env, progress=not quiet)
+        result = load_to_postgis(cat, url, out, schema=schema, replace=replace, url_env=url_env,
+                                 names=list(datasets) or None, snapshots=not no_snapshots, progress=not quiet)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(t["rows"] for t in result.tables)

@@ -169,7 +169,8 @@ def _folder_chunks(folder: Path, problems: list, name: str):
 
 
 def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: bool = False,
-                    url_env: str = DEFAULT_URL_ENV, progress: bool = False) -> LoadResult:
+                    url_env: str = DEFAULT_URL_ENV, names=None, snapshots: bool = True,
+                    progress: bool = False) -> LoadResult:
     """Load every entry of a catalog into PostGIS and write ``out/data_catalog.yaml`` pointing at the tables.
 
     Parameters
@@ -186,6 +187,10 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
         Replace tables that exist (otherwise an existing table is a problem and is left alone).
     url_env : str, default "CIM_PG_URL"
         Environment variable the new catalog reads the URL from (it falls back to the password-free URL).
+    names : sequence of str, optional
+        Load only these entries (the new catalog lists only them); default every entry.
+    snapshots : bool, default True
+        Also load the monthly snapshots (``False``: the current data only; the new entries declare no snapshots).
     progress : bool, default False
         Show a progress bar.
 
@@ -208,7 +213,8 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
     loader = _Loader(url, schema, replace)
     entries = []
     try:
-        for entry in tqdm(list(catalog), desc="导入数据库", unit="项", disable=not progress):
+        chosen = [catalog[n] for n in names] if names else list(catalog)
+        for entry in tqdm(chosen, desc="导入数据库", unit="项", disable=not progress):
             doc = {"name": entry.name, "title_zh": entry.title_zh, "layer": entry.layer, "format": "postgis",
                    "path": loader.table(entry.name)}
             if entry.crs:
@@ -242,7 +248,7 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
                 else:
                     n = loader.write(entry.name, [_arrow(_frame(catalog.read(entry.name)))])
                 result.tables.append({"entry": entry.name, "table": loader.table(entry.name), "rows": n})
-                if entry.snapshots is not None:
+                if entry.snapshots is not None and snapshots:
                     periods = entry.snapshots.available()
                     name = f"{entry.name}_snapshots"
                     n = loader.write(name, (_with_period(_arrow(_frame(catalog.read(entry.name, period=p))), p)
