@@ -343,3 +343,23 @@ def test_personal_values_in_a_parser_message_are_masked(city, tmp_path):
     findings, result = run_case(city, tmp_path, _entry(base, "persons", path))
     for text in result.findings["message"].dropna():
         assert number not in text
+
+
+def test_a_broken_input_is_a_failed_input_row_of_the_report(city, tmp_path):
+    from cimlib.reports.context import ReportContext
+
+    copy = tmp_path / "city"
+    shutil.copytree(city, copy)
+    part = copy / "snapshots" / "houses" / "period=2024-09" / "part-0.parquet"
+    part.write_bytes(part.read_bytes()[:200])
+    ctx = ReportContext(Catalog.load(copy / "data_catalog.yaml"), period="2024-09", as_of="2024-09-30",
+                        cache_dir=tmp_path / "cache")
+    problems = ctx.problems()
+    hit = problems[(problems["dataset"] == "houses") & (problems["period"] == "2024-09")]
+    assert len(hit) and hit["problem"].str.contains("part-0.parquet").any()
+    findings = ctx.findings()
+    assert findings[(findings["dataset"] == "houses") & (findings["rule_id"] == "SYS-001")]["message"] \
+        .str.contains("part-0.parquet").any()
+    ind = ctx.indicators().set_index("indicator_id")
+    persons = ind[ind["metric_id"].str.contains("person", na=False) | ind.index.str.contains("person")]
+    assert len(persons) and persons["value"].notna().all()  # the other registers are still measured
