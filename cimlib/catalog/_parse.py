@@ -83,7 +83,8 @@ class ParsedCatalog:
     version : int
         Catalog format version.
     title_zh, city_code, crs : str or None
-        Top-level metadata (``crs`` is the default CRS of the file).
+        Top-level metadata (``crs`` is the default CRS of the file); a file without ``title_zh``/``city_code`` takes
+        those of the first included file that has them.
     includes : list of pathlib.Path
         Absolute paths of the included catalog files (recursively, in order).
     entries : list of CatalogEntry
@@ -234,6 +235,11 @@ def _parse_file(
         parsed.title_zh = data.get("title_zh") if isinstance(data.get("title_zh"), str) else None
         parsed.city_code = data.get("city_code") if isinstance(data.get("city_code"), str) else None
         parsed.crs = default_crs
+    else:  # a root that only includes (the repository's default catalog) takes the title and city of what it includes
+        if parsed.title_zh is None and isinstance(data.get("title_zh"), str):
+            parsed.title_zh = data["title_zh"]
+        if parsed.city_code is None and isinstance(data.get("city_code"), str):
+            parsed.city_code = data["city_code"]
 
     includes = data.get("include")
     includes = [] if includes is None else [includes] if isinstance(includes, str) else includes
