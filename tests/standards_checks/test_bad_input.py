@@ -178,6 +178,20 @@ def test_excel_merged_cells_are_filled_and_reported(city, tmp_path):
     assert list(got["department"].iloc[:3]) == [tasks["department"].iloc[0]] * 3
 
 
+def test_excel_97_2003_xls_is_read(city, tmp_path):
+    """An .xls workbook (fixture written with xlwt 1.3.0: three tasks, the third with an unknown status)."""
+    src = Path(__file__).parent / "data" / "tasks_excel2003.xls"
+    path = tmp_path / "任务清单.xls"
+    shutil.copyfile(src, path)
+    base = Catalog.load(city / "data_catalog.yaml")
+    findings, _ = run_case(city, tmp_path, _entry(base, "tasks", path))
+    assert list(_only(findings, "TSK-001")["record_id"]) == ["T003"]
+    assert not findings["rule_id"].isin(["SYS-001", "SYS-003"]).any()
+    got = Catalog.load(tmp_path / "data_catalog.yaml").read("tasks")
+    assert list(got["department"]) == ["市公安局", "市住房和城乡建设局", "市自然资源和规划局"]
+    assert str(got["deadline"].iloc[0].date()) == "2024-06-30"
+
+
 # ------------------------------------------------------------------------------------------ geometry
 
 

@@ -1,4 +1,4 @@
-"""Reader for Excel workbooks (``.xlsx``) through pandas and openpyxl."""
+"""Reader for Excel workbooks through pandas: ``.xlsx``/``.xlsm`` with openpyxl, Excel 97-2003 ``.xls`` with xlrd."""
 
 from __future__ import annotations
 
@@ -38,6 +38,15 @@ def flatten_header(columns) -> list[str]:
                 parts.append(text)
         names.append("_".join(parts))
     return names
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _is_xls(path: Path) -> bool:
+    """Whether the file is an Excel 97-2003 workbook (an OLE2 compound file), whatever its name says."""
+    with open(path, "rb") as fh:
+        return fh.read(8) == _OLE2
 
 
 def _unmerged(entry, path: Path, sheet, header, *, warn: bool):
@@ -91,7 +100,7 @@ class XlsxReader(Reader):
     """
 
     name = "xlsx"
-    suffixes = (".xlsx", ".xlsm")
+    suffixes = (".xlsx", ".xlsm", ".xls")
     options = {"sheet": (str, int), "header": (int, list), "x": str, "y": str, "dtype": (list, str)}
 
     def _read(self, entry, path: Path, **kwargs: Any):
@@ -105,9 +114,12 @@ class XlsxReader(Reader):
 
         sheet = entry.options.get("sheet", 0)
         header = entry.options.get("header", 0)
-        source, header = _unmerged(entry, path, sheet, header, warn="nrows" not in kwargs)
+        if _is_xls(path):  # Excel 97-2003 (.xls), as many offices still send: read with xlrd
+            source, engine = path, "xlrd"
+        else:
+            (source, header), engine = _unmerged(entry, path, sheet, header, warn="nrows" not in kwargs), "openpyxl"
         try:
-            frame = pd.read_excel(source, sheet_name=sheet, header=header, engine="openpyxl", **kwargs)
+            frame = pd.read_excel(source, sheet_name=sheet, header=header, engine=engine, **kwargs)
         except ValueError as exc:
             if "Worksheet" in str(exc):
                 raise ReadError(f"工作表 {sheet!r} 不存在（{exc}）", entry=entry.name, path=path) from exc
@@ -179,6 +191,9 @@ class XlsxReader(Reader):
         header = entry.options.get("header", 0)
         header_rows = (max(header) if isinstance(header, list) else header) + 1
         sheet = entry.options.get("sheet", 0)
+        if _is_xls(path):
+            point = "Point" if entry.options.get("x") else None
+            return self.summary(entry, path, rows=len(self._read(entry, path)), columns=columns, geometry_type=point)
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             worksheet = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
