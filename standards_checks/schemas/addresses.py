@@ -78,3 +78,40 @@ def full_address_chain(frame, ctx) -> pd.Series:
             message="地址要素的街道/社区代码与上级要素不一致", column="community_code", provisional=True)
 def admin_code_mismatch(frame, ctx) -> pd.Series:
     return tree.admin_code_mismatch(frame) & ~tree.parent_missing(frame)
+
+
+GCJ02_MATCH = 0.25
+"""A point is GCJ-02-shifted when its offset from its building differs from the GCJ-02 shift there by less than this
+share of the shift (the shift is 300-700 m in China; a building is tens of metres)."""
+
+
+@frame_rule("addresses", "ADR-009", severity="error", standard="CGCS2000 坐标：互联网地图（GCJ-02，火星坐标）坐标须纠正后入库",
+            message="地址点相对其所属建筑的偏移与 GCJ-02 加偏一致（疑似取自互联网地图，请用 cimlib.geo.gcj02_to_wgs84 纠正）",
+            column="geometry", needs=("buildings",))
+def gcj02_shifted(frame, ctx) -> pd.Series:
+    import numpy as np
+    import shapely
+
+    from cimlib.geo import gcj02_to_wgs84, inside_china
+    from cimlib.lookup import index_in
+
+    out = pd.Series(False, index=frame.index)
+    if "building_id" not in frame:
+        return out
+    buildings = ctx.frame("buildings")
+    g = frame.geometry.to_numpy()
+    pos = index_in(frame["building_id"], buildings["building_id"])
+    ok = (pos >= 0) & inside_china(g) & (shapely.get_type_id(g) == 0)
+    if not ok.any():
+        return out
+    foot = buildings.geometry.to_numpy()[pos[ok]]
+    has = inside_china(foot)
+    idx = np.flatnonzero(ok)[has]
+    pts, foot = g[idx], foot[has]
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    wx, wy = gcj02_to_wgs84(x, y)                     # where the point would be if it was GCJ-02
+    shift = np.hypot(x - wx, y - wy)
+    away = shapely.distance(pts, foot)                # degrees: only compared with the shift, same units
+    back = shapely.distance(shapely.points(wx, wy), foot)
+    out.iloc[idx] = (away > GCJ02_MATCH * shift) & (back < GCJ02_MATCH * shift)
+    return out

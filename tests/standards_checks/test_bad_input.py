@@ -244,6 +244,31 @@ def test_swapped_lon_lat(city, tmp_path):
     assert set(_only(findings, "GEO-004")["record_id"]) == set(addresses.loc[present, "address_id"])
 
 
+def test_points_taken_from_an_internet_map_gcj02(city, tmp_path):
+    from cimlib.geo import wgs84_to_gcj02
+
+    base = Catalog.load(city / "data_catalog.yaml")
+    addresses = base.read("addresses")
+    buildings = base.read("buildings")
+    linked = addresses["building_id"].isin(set(buildings["building_id"])) & (addresses.geometry.geom_type == "Point")
+    linked &= addresses.geometry.distance(  # the sample city's points that lie at their building
+        buildings.set_index("building_id").geometry.reindex(addresses["building_id"]).set_axis(addresses.index)) < 1e-4
+    chosen = addresses.index[linked.to_numpy()][::7][:25]
+    pts = addresses.geometry.loc[chosen]
+    gx, gy = wgs84_to_gcj02(pts.x.to_numpy(), pts.y.to_numpy())
+    shifted = addresses.copy()
+    shifted.loc[chosen, "geometry"] = gpd.points_from_xy(gx, gy, crs=addresses.crs)
+    path = tmp_path / "addresses.parquet"
+    shifted.to_parquet(path)
+    entries = [_entry(base, "buildings", base["buildings"].resolved_path), _entry(base, "addresses", path)]
+    cat = tmp_path / "two.yaml"
+    cat.write_text(yaml.safe_dump({"version": 1, "entries": entries}, allow_unicode=True), encoding="utf-8")
+    before = run_checks(Catalog.load(city / "data_catalog.yaml"), ["addresses", "buildings"]).findings
+    assert not (before["rule_id"] == "ADR-009").any()  # the sample city's own points are not flagged
+    got = run_checks(Catalog.load(cat)).findings
+    assert set(got.loc[got["rule_id"] == "ADR-009", "record_id"]) == set(addresses.loc[chosen, "address_id"])
+
+
 def test_wrong_crs_in_the_file_is_a_crs_finding(city, tmp_path):
     broken, _ = _buildings(city, tmp_path, lambda layer: layer.to_crs("EPSG:3857"))
     findings, _ = run_case(city, tmp_path, broken)
