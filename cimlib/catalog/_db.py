@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import os
 import re
 import threading
@@ -29,8 +28,6 @@ DEFAULT_URL_ENV = "CIM_PG_URL"
 
 HIDDEN_PREFIX = "_cim_"
 """Columns whose names start with this are workbench bookkeeping, never returned by a read."""
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 
 def mask_url(url: str | None) -> str:
@@ -198,6 +195,23 @@ def _sqlstate(exc: BaseException) -> str | None:
     return getattr(exc, "sqlstate", None) or (m.group(1) if m else None)
 
 
+def plain_arrow(table):
+    """``table`` with the driver's opaque extension columns (PostGIS geometry as EWKB, other types it does not know)
+    as their plain binary storage; each field keeps its metadata (the PostgreSQL type name)."""
+    import pyarrow as pa
+
+    if not any(isinstance(f.type, pa.ExtensionType) for f in table.schema):
+        return table
+    fields, columns = [], []
+    for f, c in zip(table.schema, table.columns):
+        if isinstance(f.type, pa.ExtensionType):
+            c = c.cast(f.type.storage_type)
+            f = pa.field(f.name, f.type.storage_type, f.nullable, f.metadata)
+        fields.append(f)
+        columns.append(c)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
 @dataclass(frozen=True)
 class TableSource:
     """One table (or query) of a PostGIS database, optionally filtered: what one catalog read fetches.
@@ -312,17 +326,16 @@ class TableSource:
                 cursor.close()
 
     def read_arrow(self, columns: Sequence[str] | None = None, *, chunk_rows: int | None = None):
-        """All rows as one Arrow table (built from streamed batches)."""
+        """All rows as one Arrow table (built from streamed batches; see :func:`plain_arrow`)."""
         import pyarrow as pa
 
         batches = list(self.batches(columns, chunk_rows=chunk_rows))
         if not batches:
             return self.empty_arrow(columns)
-        return pa.Table.from_batches(batches)
+        return plain_arrow(pa.Table.from_batches(batches))
 
     def empty_arrow(self, columns: Sequence[str] | None = None):
         """A zero-row Arrow table with the source's columns and types."""
-        import pyarrow as pa
 
         with self.connect() as conn:
             cursor = conn.cursor()
@@ -331,7 +344,7 @@ class TableSource:
             table = cursor.fetch_arrow_table()
             cursor.close()
         keep = [n for n in table.schema.names if not self.hidden(n)]
-        return table.select(keep) if keep else table
+        return plain_arrow(table.select(keep) if keep else table)
 
     def scalar(self, sql: str):
         """Run a one-value query against the source's database."""
@@ -359,11 +372,3 @@ class TableSource:
         sql = (f"SELECT encode(sha256(convert_to(coalesce(string_agg(h, '' ORDER BY h), ''), 'UTF8')), 'hex') "
                f"FROM (SELECT md5(_r::text) AS h FROM (SELECT {cols} {self.from_clause()}{where}) AS _r) AS _s")
         return self.scalar(sql)
-
-
-def source_fingerprint_text(sources) -> str:
-    """One sha256 over several sources' labels and fingerprints (sorted by label)."""
-    h = hashlib.sha256()
-    for s in sorted(sources, key=lambda s: s.label):
-        h.update(f"{s.label}\0{s.sha256()}\n".encode())
-    return h.hexdigest()

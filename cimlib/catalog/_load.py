@@ -115,12 +115,12 @@ class _Loader:
                 seq += table.num_rows
                 if schema is None:
                     schema, srids = table.schema, got
-                    cur.adbc_ingest(self.table(name).split(".")[1], table, mode="create",
+                    cur.adbc_ingest(name, table, mode="create",
                                     db_schema_name=self.schema)
                 else:
                     if table.schema.names != schema.names:
                         raise CatalogError(f"各部分的列不一致：{', '.join(table.schema.names)}", entry=name)
-                    cur.adbc_ingest(self.table(name).split(".")[1], table.cast(schema), mode="append",
+                    cur.adbc_ingest(name, table.cast(schema), mode="append",
                                     db_schema_name=self.schema)
                 rows += table.num_rows
             for col, srid in srids.items():
@@ -223,13 +223,11 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
                 doc["id_column"] = entry.id_column
             doc.update(schema=entry.schema, owner=entry.owner, classification=entry.classification,
                        update_cycle=entry.update_cycle)
-            if entry.format in _FILE_ONLY:
-                keep = {k: v for k, v in vars(entry).items() if k in ("name", "title_zh", "layer", "format")}
-                keep.update(path=str(entry.resolved_path), **({"crs": entry.crs} if entry.crs else {}),
-                            **({"id_column": entry.id_column} if entry.id_column else {}), schema=entry.schema,
-                            owner=entry.owner, classification=entry.classification, update_cycle=entry.update_cycle,
-                            **({"options": dict(entry.options)} if entry.options else {}))
-                entries.append(keep)
+            if entry.format in _FILE_ONLY:  # stays where it is, referenced by absolute path
+                doc.update(format=entry.format, path=str(entry.resolved_path))
+                if entry.options:
+                    doc["options"] = dict(entry.options)
+                entries.append(doc)
                 result.kept_files.append(entry.name)
                 continue
             options = {"url": strip_password(url), "url_env": url_env, "order_by": SEQ_COLUMN}
@@ -240,9 +238,8 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
             try:
                 path = entry.resolved_path
                 if path.is_dir() and entry.format == "parquet":
-                    n = loader.write(entry.name, _folder_chunks(path, result.problems, entry.name),
-                                     index=_hive_keys(path))
                     keys = _hive_keys(path)
+                    n = loader.write(entry.name, _folder_chunks(path, result.problems, entry.name), index=keys)
                     if "date" in keys:
                         options["partition_column"] = "date"
                 else:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import shapely
+
 CGCS2000 = "EPSG:4490"
 """CGCS2000 geographic (lon/lat), the national datum of CIM vector data (CJJ/T 315-2022)."""
 
@@ -48,7 +51,7 @@ CHINA_EXTENT = (73.4, 3.8, 135.1, 53.6)
 """lon_min, lat_min, lon_max, lat_max of China in CGCS2000 degrees (GEO-004; the limit of anything projected)."""
 
 
-def inside_china(geoms) -> "np.ndarray":
+def inside_china(geoms) -> np.ndarray:
     """True where a geometry (lon/lat degrees) lies inside :data:`CHINA_EXTENT`; False for missing or empty ones.
 
     Parameters
@@ -59,9 +62,6 @@ def inside_china(geoms) -> "np.ndarray":
     -------
     numpy.ndarray of bool
     """
-    import numpy as np
-    import shapely
-
     g = np.asarray(geoms, dtype=object)
     ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
     b = np.full((len(g), 4), np.nan)

@@ -13,8 +13,8 @@ from cimlib.sensors.alarms import ALARM_COLUMNS, alarm_events, load_alarm_rules,
 from cimlib.sensors.cluster import dask_client
 from cimlib.sensors.cube import hourly_cube
 from cimlib.sensors.health import device_days, health_metrics
-from cimlib.sensors.readings import (ScanSpec, catalog_reading_tasks, period_bounds, periods_of, read_good_rows,
-                                     scan_readings)
+from cimlib.sensors.readings import (ScanSpec, catalog_reading_tasks, of_period, period_bounds, periods_of,
+                                     read_good_rows, scan_readings)
 from cimlib.sensors.spatial import DEFAULT_COVER_DISTANCE_M, grid_density, road_coverage, street_density
 
 PROBLEM_COLUMNS = ["dataset", "file", "problem"]
@@ -106,7 +106,7 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
             raise ValueError("监测数据没有 date=YYYY-MM-DD 分区，请用 --period 指定统计月份")
         period = months[-1]
     p0, n_days = period_bounds(period)
-    tasks = _of_period(all_tasks, period)
+    tasks = of_period(all_tasks, period)
     if not tasks:
         raise ValueError(f"统计期 {period} 没有监测数据文件（可用月份：{'、'.join(periods_of(all_tasks)) or '无'}）")
     rules = load_alarm_rules(alarm_rules)
@@ -148,13 +148,6 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
                         bad_readings=scan.bad_counts, bad_samples=scan.bad_samples,
                         problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS), cube=cube_ds, inputs=inputs,
                         rows_read=scan.rows_read)
-
-
-def _of_period(tasks, period: str):
-    """Tasks of one month (tasks that are not a day are kept; their rows are filtered by time)."""
-    import re
-
-    return [t for t in tasks if not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.label) and not t.label.startswith(period))]
 
 
 def _read_optional(catalog, name: str, problems: list):

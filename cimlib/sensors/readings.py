@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cimlib._io import is_remote
 from cimlib.catalog.errors import CatalogError
 
 DAY_MS = 86_400_000
@@ -48,6 +49,7 @@ BAD_SAMPLE_ROWS = 20
 """Bad rows kept as examples per kind and task (all are counted)."""
 
 _DATE_DIR = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,8 @@ def reading_tasks(files, period: str | None = None) -> list[ReadingTask]:
         if not f.lower().endswith((".parquet", ".pq")):
             continue
         m = _DATE_DIR.search(Path(f).as_posix())
-        if m and period and not m.group(1).startswith(period):
-            continue
         by_label.setdefault(m.group(1) if m else f, []).append(f)
-    return [ReadingTask(label, tuple(paths)) for label, paths in sorted(by_label.items())]
+    return of_period([ReadingTask(label, tuple(paths)) for label, paths in sorted(by_label.items())], period)
 
 
 def catalog_reading_tasks(catalog, period: str | None = None, name: str = "readings") -> list[ReadingTask]:
@@ -201,20 +201,27 @@ def catalog_reading_tasks(catalog, period: str | None = None, name: str = "readi
         If the entry is missing or its source cannot be reached.
     """
     inputs = catalog.inputs(name)
-    remote = [s for s in inputs if hasattr(s, "sha256") and hasattr(s, "label")]
+    remote = [s for s in inputs if is_remote(s)]
     if not remote:
         return reading_tasks(inputs, period)
     from cimlib.catalog.readers.postgis import day_sources
 
     column = catalog[name].options.get("partition_column")
     parts = day_sources(remote[0], column) if column else [(remote[0].label, remote[0])]
-    return [ReadingTask(label, (src,)) for label, src in parts
-            if not (period and re.fullmatch(r"\d{4}-\d{2}-\d{2}", label) and not label.startswith(period))]
+    return of_period([ReadingTask(label, (src,)) for label, src in parts], period)
+
+
+def of_period(tasks: list[ReadingTask], period: str | None) -> list[ReadingTask]:
+    """The tasks of one ``YYYY-MM`` month: day tasks of other months dropped, tasks that are not a day kept
+    (their rows are filtered by time). All tasks when ``period`` is ``None``."""
+    if not period:
+        return list(tasks)
+    return [t for t in tasks if not (_DAY.fullmatch(t.label) and not t.label.startswith(period))]
 
 
 def periods_of(tasks: list[ReadingTask]) -> list[str]:
     """The ``YYYY-MM`` months that the tasks' ``date=`` partitions cover (sorted)."""
-    return sorted({t.label[:7] for t in tasks if re.fullmatch(r"\d{4}-\d{2}-\d{2}", t.label)})
+    return sorted({t.label[:7] for t in tasks if _DAY.fullmatch(t.label)})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -322,7 +329,7 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
     result = result if result is not None else _empty_partial("")
     parts = []
     for path in paths:
-        remote = hasattr(path, "read_arrow")
+        remote = is_remote(path)
         try:
             table = path.read_arrow() if remote else None
             names = table.column_names if remote else pq.read_schema(path).names
@@ -338,10 +345,7 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
         except CatalogError as exc:
             result["failed"].append((str(path), exc.problem))
             continue
-        if remote:
-            table = pa.table({n: (c.cast(c.type.storage_type) if isinstance(c.type, pa.ExtensionType) else c)
-                              for n, c in zip(table.column_names, table.columns)})
-            path = str(path)
+        path = str(path)
         try:
             got = _decode(table, path, spec, result)
         except (TypeError, ValueError, pa.ArrowException) as exc:

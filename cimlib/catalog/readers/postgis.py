@@ -37,7 +37,7 @@ def arrow_to_frame(table, entry, source: TableSource, *, x: str | None = None, y
     Parameters
     ----------
     table : pyarrow.Table
-        Rows as read (geometry columns as EWKB).
+        Rows as read (geometry columns as EWKB binary, :func:`~cimlib.catalog._db.plain_arrow`).
     entry : CatalogEntry
         Catalog entry (declared CRS, identifier and string columns).
     source : TableSource
@@ -55,24 +55,17 @@ def arrow_to_frame(table, entry, source: TableSource, *, x: str | None = None, y
         If the geometries' SRID differs from the declared CRS.
     """
     import geopandas as gpd
-    import pyarrow as pa
     import shapely
 
     geoms = [f.name for f in table.schema if _is_geometry(f)]
     plain = table.drop_columns(geoms) if geoms else table
-    plain = pa.table({f.name: (c.cast(c.type.storage_type) if isinstance(c.type, pa.ExtensionType) else c)
-                      for f, c in zip(plain.schema, plain.columns)})
     frame = as_str_columns(plain.to_pandas(), string_columns(entry))
     if not geoms:
         if x and y:
             return points_from_columns(frame, x, y, entry.crs, entry.name, source.what)
         return frame
-    gcols = {}
-    for name in geoms:
-        col = table.column(name)
-        storage = col.cast(col.type.storage_type) if isinstance(col.type, pa.ExtensionType) else col
-        wkb = storage.to_numpy(zero_copy_only=False)
-        gcols[name] = shapely.from_wkb(wkb, on_invalid="ignore")
+    gcols = {name: shapely.from_wkb(table.column(name).to_numpy(zero_copy_only=False), on_invalid="ignore")
+             for name in geoms}
     primary = "geometry" if "geometry" in gcols else geoms[0]
     srids = np.unique(shapely.get_srid(gcols[primary][~shapely.is_missing(gcols[primary])]))
     srids = srids[srids != 0]
@@ -82,18 +75,11 @@ def arrow_to_frame(table, entry, source: TableSource, *, x: str | None = None, y
     order = [f.name for f in table.schema]
     for name, values in gcols.items():
         frame[name] = gpd.GeoSeries(shapely.set_srid(values, 0), index=frame.index)
-    frame = frame[order]
-    reader = PostGISReader()
-    crs = entry.crs
-
-    def assign(obj, declared):
-        return obj.set_crs(declared, allow_override=True)
-
-    gdf = gpd.GeoDataFrame(frame, geometry=primary, crs=crs) if found is None else \
-        gpd.GeoDataFrame(frame, geometry=primary, crs=found)
+    gdf = gpd.GeoDataFrame(frame[order], geometry=primary, crs=found or entry.crs)
     if entry.crs is None:
         return gdf
-    return reader.with_declared_crs(entry, source.what, gdf, found, assign)
+    return PostGISReader().with_declared_crs(entry, source.what, gdf, found,
+                                             lambda obj, declared: obj.set_crs(declared, allow_override=True))
 
 
 def day_sources(base: TableSource, column: str) -> list[tuple[str, TableSource]]:

@@ -50,7 +50,8 @@ def _is_xls(path: Path) -> bool:
 
 
 def _unmerged(entry, path: Path, sheet, header, *, warn: bool):
-    """The workbook to read (the file, or an in-memory copy with merged cells filled) and the header rows to use."""
+    """The workbook to read (the file, or the bytes of an in-memory copy with merged cells filled) and the header
+    rows to use."""
     import io
 
     import openpyxl
@@ -88,8 +89,7 @@ def _unmerged(entry, path: Path, sheet, header, *, warn: bool):
     buffer = io.BytesIO()
     book.save(buffer)
     book.close()
-    buffer.seek(0)
-    return buffer, header
+    return buffer.getvalue(), header
 
 
 class XlsxReader(Reader):
@@ -103,21 +103,31 @@ class XlsxReader(Reader):
     suffixes = (".xlsx", ".xlsm", ".xls")
     options = {"sheet": (str, int), "header": (int, list), "x": str, "y": str, "dtype": (list, str)}
 
-    def _read(self, entry, path: Path, **kwargs: Any):
-        """Call :func:`pandas.read_excel` with the entry's sheet and header, flattening multi-row headers.
+    def _prepare(self, entry, path: Path, *, warn: bool) -> tuple[Any, Any, str]:
+        """What to read, with which header rows and engine: ``(source, header, engine)``.
 
         Merged cells are filled with their top-left value (on an in-memory copy: the file is never written), and
         a header whose first row holds merged cells is read as two rows when the catalog does not say otherwise;
-        both emit a :class:`CatalogWarning`.
+        with ``warn``, both emit a :class:`CatalogWarning`. Excel 97-2003 (``.xls``), as many offices still send,
+        is read with xlrd as it is.
         """
+        sheet = entry.options.get("sheet", 0)
+        header = entry.options.get("header", 0)
+        if _is_xls(path):
+            return path, header, "xlrd"
+        source, header = _unmerged(entry, path, sheet, header, warn=warn)
+        return source, header, "openpyxl"
+
+    def _read(self, entry, path: Path, prepared: tuple | None = None, **kwargs: Any):
+        """Call :func:`pandas.read_excel` on what :meth:`_prepare` gave, flattening multi-row headers."""
+        import io
+
         import pandas as pd
 
         sheet = entry.options.get("sheet", 0)
-        header = entry.options.get("header", 0)
-        if _is_xls(path):  # Excel 97-2003 (.xls), as many offices still send: read with xlrd
-            source, engine = path, "xlrd"
-        else:
-            (source, header), engine = _unmerged(entry, path, sheet, header, warn="nrows" not in kwargs), "openpyxl"
+        source, header, engine = prepared or self._prepare(entry, path, warn=False)
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
         try:
             frame = pd.read_excel(source, sheet_name=sheet, header=header, engine=engine, **kwargs)
         except ValueError as exc:
@@ -152,15 +162,16 @@ class XlsxReader(Reader):
         """
         x, y = entry.options.get("x"), entry.options.get("y")
         str_cols = string_columns(entry)
+        prepared = self._prepare(entry, path, warn=True)
         dtype = None
         if str_cols:
-            names = list(self._read(entry, path, nrows=0).columns)
-            if any(c not in names for c in str_cols) or isinstance(entry.options.get("header", 0), list):
+            names = list(self._read(entry, path, prepared, nrows=0).columns)
+            if any(c not in names for c in str_cols) or isinstance(prepared[1], list):
                 # flattened names are only known after reading the header: pass positions instead
                 dtype = {names.index(c): str for c in str_cols if c in names}
             else:
                 dtype = dict.fromkeys(str_cols, str)
-        frame = as_str_columns(self._read(entry, path, dtype=dtype or None), str_cols)
+        frame = as_str_columns(self._read(entry, path, prepared, dtype=dtype or None), str_cols)
         if x and y:
             frame = points_from_columns(frame, x, y, entry.crs, entry.name, path)
         if columns is not None:
@@ -187,13 +198,15 @@ class XlsxReader(Reader):
         """
         import openpyxl
 
-        columns = [str(c) for c in self._read(entry, path, nrows=0).columns]
-        header = entry.options.get("header", 0)
+        prepared = self._prepare(entry, path, warn=False)
+        columns = [str(c) for c in self._read(entry, path, prepared, nrows=0).columns]
+        header = prepared[1]
         header_rows = (max(header) if isinstance(header, list) else header) + 1
         sheet = entry.options.get("sheet", 0)
         if _is_xls(path):
             point = "Point" if entry.options.get("x") else None
-            return self.summary(entry, path, rows=len(self._read(entry, path)), columns=columns, geometry_type=point)
+            return self.summary(entry, path, rows=len(self._read(entry, path, prepared)), columns=columns,
+                                geometry_type=point)
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             worksheet = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
