@@ -9,7 +9,7 @@ import pandas as pd
 
 PERSONAL_COLUMNS = {
     "id_number": "id_number", "name": "name", "legal_rep": "name", "phone": "phone", "full_address": "address",
-    "door_plate": "address",
+    "door_plate": "address", "address_text": "address",
 }
 """Column name -> kind of personal value. Columns with these names are masked in every output by default."""
 

@@ -13,6 +13,8 @@ Formats are read by the classes registered in :data:`READERS` (one module per fo
 """
 
 from ._catalog import Catalog
+from ._conform import ColumnMappingError
+from ._crs import WORKBENCH_CRS
 from ._db import TableSource
 from ._load import LoadResult, load_to_postgis
 from ._model import CLASSIFICATIONS, LAYERS, CatalogEntry, Snapshots
@@ -51,4 +53,6 @@ __all__ = [
     "ReadError",
     "EntryNotFoundError",
     "CatalogWarning",
+    "ColumnMappingError",
+    "WORKBENCH_CRS",
 ]

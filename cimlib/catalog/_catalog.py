@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable
 
+from ._conform import conform, source_columns
 from ._model import PERIOD_PATTERN, CatalogEntry
 from ._parse import parse_catalog
 from .errors import CatalogError, EntryNotFoundError, ReadError, SourceNotFoundError
@@ -174,13 +175,15 @@ class Catalog:
         period : str, optional
             ``YYYY-MM``: read the monthly snapshot ``<snapshots.path>/period=YYYY-MM/`` instead of ``path``.
         columns : sequence of str, optional
-            Columns to read (data variables for netCDF); geometry is always kept.
+            Columns to read (data variables for netCDF), by schema field name; geometry is always kept.
 
         Returns
         -------
         object
             ``pandas.DataFrame``, ``geopandas.GeoDataFrame``, a Dask (-GeoPandas) frame for a folder of
-            Parquet parts, ``xarray.Dataset`` or ``xarray.DataArray``, depending on the format.
+            Parquet parts, ``xarray.Dataset`` or ``xarray.DataArray``, depending on the format. Columns carry the
+            schema's field names (the entry's ``columns:`` mapping and ``values:`` applied) and vector geometry is
+            in EPSG:4490 whatever CRS the source was declared in.
 
         Raises
         ------
@@ -192,11 +195,14 @@ class Catalog:
             If the file CRS differs from the declared one.
         ReadError
             If the file cannot be parsed.
+        ColumnMappingError
+            If a column named in the entry's ``columns:`` mapping is not in the data.
         """
         entry = self[name]
         reader = get_reader(entry.format)()
         path = self._source(entry, reader, period)
-        return _guarded(reader.open, entry, path, list(columns) if columns is not None else None)
+        wanted = source_columns(entry, columns)
+        return conform(entry, path, _guarded(reader.open, entry, path, wanted), wanted)
 
     def describe(self, name: str, period: str | None = None) -> dict[str, Any]:
         """Cheap metadata of an entry's data without loading it all (for an inventory).

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ._db import DEFAULT_URL_ENV, connect, mask_url, quote_ident, quote_literal, strip_password, url_has_password
+from ._crs import WORKBENCH_CRS
 from .errors import CatalogError
 
 __all__ = ["load_to_postgis", "LoadResult", "SEQ_COLUMN"]
@@ -217,8 +218,8 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
         for entry in tqdm(chosen, desc="导入数据库", unit="项", disable=not progress):
             doc = {"name": entry.name, "title_zh": entry.title_zh, "layer": entry.layer, "format": "postgis",
                    "path": loader.table(entry.name)}
-            if entry.crs:
-                doc["crs"] = entry.crs
+            if entry.crs:  # tables hold what Catalog.read gives: geometry in EPSG:4490, schema field names
+                doc["crs"] = entry.crs if entry.format in _FILE_ONLY else WORKBENCH_CRS
             if entry.id_column:
                 doc["id_column"] = entry.id_column
             doc.update(schema=entry.schema, owner=entry.owner, classification=entry.classification,
@@ -232,7 +233,8 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
                 continue
             options = {"url": strip_password(url), "url_env": url_env, "order_by": SEQ_COLUMN}
             if entry.options.get("dtype"):
-                options["dtype"] = entry.options["dtype"]
+                dtype = entry.options["dtype"]
+                options["dtype"] = [entry.field_column(c) for c in ([dtype] if isinstance(dtype, str) else dtype)]
             if entry.options.get("scheduler"):
                 options["scheduler"] = entry.options["scheduler"]
             try:

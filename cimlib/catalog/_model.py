@@ -106,6 +106,11 @@ class CatalogEntry:
         Absolute path of the data (relative paths resolved against the catalog file holding the entry).
     catalog_path : pathlib.Path
         Absolute path of the catalog file holding the entry (the included file for included entries).
+    columns : dict of str to str
+        Column mapping, source column name -> schema field name (``columns:`` in the catalog); empty when the
+        source already uses the schema's names. Applied on read by :meth:`cimlib.catalog.Catalog.read`.
+    values : dict of str to dict
+        Coded values per schema field, source value (as text) -> value (``values:`` in the catalog).
     """
 
     name: str
@@ -123,3 +128,54 @@ class CatalogEntry:
     snapshots: Snapshots | None = None
     resolved_path: Path
     catalog_path: Path
+    columns: dict[str, str] = field(default_factory=dict, hash=False)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+
+    def source_column(self, name: str) -> str:
+        """The source column that holds schema field ``name`` (``name`` itself when it is not mapped).
+
+        Parameters
+        ----------
+        name : str
+            Schema field name.
+
+        Returns
+        -------
+        str
+            Column name as in the source file or table.
+        """
+        for source, target in self.columns.items():
+            if target == name:
+                return source
+        return name
+
+    def field_column(self, name: str) -> str:
+        """The schema field a source column is mapped to (``name`` itself when it is not mapped).
+
+        Parameters
+        ----------
+        name : str
+            Column name as in the source.
+
+        Returns
+        -------
+        str
+            Schema field name.
+        """
+        return self.columns.get(name, name)
+
+    def field_label(self, name: str) -> str:
+        """``name`` for messages: ``id_number（源字段 公民身份号码）`` when the field is mapped from another column.
+
+        Parameters
+        ----------
+        name : str
+            Schema field name.
+
+        Returns
+        -------
+        str
+            The field name, followed by its source column when they differ.
+        """
+        source = self.source_column(name)
+        return name if source == name else f"{name}（源字段 {source}）"

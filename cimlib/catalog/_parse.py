@@ -23,7 +23,7 @@ __all__ = ["ParsedCatalog", "parse_catalog", "TOP_LEVEL_KEYS", "REQUIRED_KEYS", 
 
 TOP_LEVEL_KEYS = ("version", "title_zh", "city_code", "crs", "include", "entries")
 REQUIRED_KEYS = ("name", "title_zh", "layer", "format", "path", "schema", "owner", "classification", "update_cycle")
-OPTIONAL_KEYS = ("crs", "id_column", "options", "snapshots")
+OPTIONAL_KEYS = ("crs", "id_column", "columns", "values", "options", "snapshots")
 _STRING_KEYS = (*REQUIRED_KEYS, "crs", "id_column")
 _SNAPSHOT_KEYS = ("path", "periods")
 _SUPPORTED_VERSIONS = (1,)
@@ -347,6 +347,8 @@ def _parse_entry(raw: Any, index: int, path: Path, default_crs: str | None, add,
         if reader.tabular and raw.get("id_column") in (None, ""):
             problem("id_column", "缺少必填键（矢量与表格数据须声明标识列）")
 
+    columns, values, id_column = _parse_mapping(raw, problem)
+
     remote = bool(getattr(reader, "remote", False))
     if remote and isinstance(options.get("url"), str) and url_has_password(options["url"]):
         problem("options.url", "数据库地址中不得包含密码；请用环境变量（options.url_env，默认 CIM_PG_URL）、"
@@ -365,7 +367,7 @@ def _parse_entry(raw: Any, index: int, path: Path, default_crs: str | None, add,
         format=raw["format"],
         path=raw["path"],
         crs=crs,
-        id_column=raw.get("id_column") or None,
+        id_column=id_column,
         schema=raw["schema"],
         owner=raw["owner"],
         classification=raw["classification"],
@@ -374,7 +376,80 @@ def _parse_entry(raw: Any, index: int, path: Path, default_crs: str | None, add,
         snapshots=snapshots,
         resolved_path=data_path if remote or data_path.is_absolute() else (path.parent / data_path).resolve(),
         catalog_path=path,
+        columns=columns,
+        values=values,
     )
+
+
+def _field_table(schema: Any) -> tuple[str, ...] | None:
+    """Fields a column mapping may target for ``schema`` (``None``: the schema has no field table)."""
+    if not isinstance(schema, str):
+        return None
+    from standards_checks.schemas import field_table
+
+    return field_table(schema)
+
+
+def _parse_mapping(raw: dict, problem) -> tuple[dict[str, str], dict[str, dict[str, Any]], str | None]:
+    """Validate ``columns``, ``values`` and ``id_column`` together; return them with ``id_column`` as a field name.
+
+    A mapping to a field outside the schema's field table, two source columns onto one field, a non-string name,
+    and ``values`` for a field that does not exist are reported through ``problem`` naming the key.
+    """
+    fields = _field_table(raw.get("schema"))
+    columns: dict[str, str] = {}
+    mapping = raw.get("columns")
+    if mapping is not None and not isinstance(mapping, dict):
+        problem("columns", f"应为映射（源字段: 标准字段），实际为 {mapping!r}")
+        mapping = None
+    by_target: dict[str, str] = {}
+    for source, target in (mapping or {}).items():
+        key = f"columns.{source}"
+        if not isinstance(source, (str, int)) or isinstance(source, bool) or str(source) == "":
+            problem(key, f"源字段名应为字符串，实际为 {source!r}")
+            continue
+        source = str(source)
+        if not isinstance(target, str) or not target:
+            problem(key, f"应映射到标准字段名（字符串），实际为 {target!r}")
+            continue
+        if fields is not None and target not in fields:
+            listed = "、".join(f for f in fields if f != "geometry")
+            problem(key, f"标准字段 '{target}' 不在数据集 {raw.get('schema')} 的字段表中{_suggest(target, list(fields))}；"
+                         f"字段表：{listed}")
+            continue
+        if target in by_target:
+            problem(key, f"与源字段 '{by_target[target]}' 映射到同一标准字段 '{target}'；一个标准字段只能有一个来源")
+            continue
+        by_target[target] = source
+        columns[source] = target
+
+    id_column = raw.get("id_column") or None
+    if isinstance(id_column, str) and id_column in columns:
+        id_column = columns[id_column]
+
+    values: dict[str, dict[str, Any]] = {}
+    coded = raw.get("values")
+    if coded is not None and not isinstance(coded, dict):
+        problem("values", f"应为映射（标准字段: {{源值: 取值}}），实际为 {coded!r}")
+        coded = None
+    for name, table in (coded or {}).items():
+        key = f"values.{name}"
+        target = columns.get(str(name), str(name))  # a source name is accepted and means its field
+        if fields is not None and target not in fields:
+            problem(key, f"标准字段 '{name}' 不在数据集 {raw.get('schema')} 的字段表中{_suggest(name, list(fields))}")
+            continue
+        if not isinstance(table, dict) or not table:
+            problem(key, f"应为非空映射（源值: 取值），实际为 {table!r}")
+            continue
+        values[target] = {_value_key(k): v for k, v in table.items()}
+    return columns, values, id_column
+
+
+def _value_key(value: Any) -> str:
+    """A coded value as text, the form it is matched in (YAML reads ``1:`` as an integer, ``1.0`` as a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _parse_snapshots(raw: Any, path: Path, problem, *, remote: bool = False) -> Snapshots | None:

@@ -164,9 +164,29 @@ def check_dataset(ctx: Context, name: str, applied: list | None = None) -> pd.Da
         return _one(name, structural_rule_id("unreadable"), None, None, str(exc))
     texts = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CatalogWarning))
     assumed = [_one(name, structural_rule_id("read_assumption"), None, None, text) for text in texts]
+    found = _checked(ctx, name, entry, frame, applied)
     if assumed:
-        return pd.concat([*assumed, _checked(ctx, name, entry, frame, applied)], ignore_index=True)
-    return _checked(ctx, name, entry, frame, applied)
+        found = pd.concat([*assumed, found], ignore_index=True)
+    return _with_sources(entry, found)
+
+
+def _with_sources(entry, findings: pd.DataFrame) -> pd.DataFrame:
+    """Name the source column beside the schema field in the messages of a mapped entry's findings.
+
+    ``column`` stays the schema field (masking and reports key on it); the message gains
+    ``（字段 id_number（源字段 公民身份号码））`` so an analyst finds the column in the department's own file.
+    """
+    if not entry.columns or not len(findings):
+        return findings
+    labels = {f: entry.field_label(f) for f in entry.columns.values()}
+    column = findings["column"]
+    sel = column.isin(list(labels)).to_numpy()
+    if not sel.any():
+        return findings
+    findings = findings.copy()
+    suffix = column[sel].map(lambda f: f"（字段 {labels[f]}）")
+    findings.loc[sel, "message"] = findings.loc[sel, "message"].astype(str) + suffix
+    return findings
 
 
 def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.DataFrame:
@@ -191,7 +211,7 @@ def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.
     id_col = entry.id_column
     if id_col and id_col not in frame:
         parts.append(_one(name, structural_rule_id("missing_column"), None, id_col,
-                          f"缺少记录标识字段 {id_col}{_near(id_col, frame.columns)}"))
+                          f"缺少记录标识字段 {entry.field_label(id_col)}{_near(id_col, frame.columns)}"))
         return pd.concat(parts, ignore_index=True)
     parts.append(_extra_columns(name, entry, frame, applied))
     if id_col:
@@ -235,7 +255,7 @@ def _near(column: str, columns) -> str:
     names = [str(c) for c in columns]
     norm = {n.strip().lower().replace(" ", "_").replace("-", "_"): n for n in names}
     hit = norm.get(column) or next(iter(difflib.get_close_matches(column, names, n=1, cutoff=0.75)), None)
-    return f"（文件中有相近字段 '{hit}'，是否需要改名？）" if hit else ""
+    return f"（文件中有相近字段 '{hit}'，可在数据目录该条目的 columns 中映射：{hit}: {column}）" if hit else ""
 
 
 def _extra_columns(name: str, entry, frame, applied: list) -> pd.DataFrame:

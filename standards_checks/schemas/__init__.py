@@ -23,9 +23,9 @@ OPTIONAL_COLUMNS = {
     "control_lines": ("approved", "doc_no", "name"),
     "buildings": ("lod", "model_level", "name", "street_code", "use", "year_built"),
     "addresses": ("building_id", "county_code", "door_plate", "lat", "lon"),
-    "persons": ("birth_date", "community_code", "gender", "house_id", "registration", "street_code"),
-    "houses": ("address_id", "area_m2", "community_code", "floor", "room_no", "street_code", "use"),
-    "units": ("community_code", "employees", "industry", "legal_rep", "name", "phone", "street_code"),
+    "persons": ("address_text", "birth_date", "community_code", "gender", "house_id", "registration", "street_code"),
+    "houses": ("address_id", "address_text", "area_m2", "community_code", "floor", "room_no", "street_code", "use"),
+    "units": ("address_text", "community_code", "employees", "industry", "legal_rep", "name", "phone", "street_code"),
     "devices": ("install_date", "owner", "road_id", "type_name_zh", "unit"),
     "readings": ("date", "metric", "quality", "received_at"),
     "address_pipeline": ("department", "period", "reason", "stage_order"),
@@ -36,5 +36,43 @@ OPTIONAL_COLUMNS = {
 Together with the model's columns they are the field table of a dataset: any other column is reported as a
 SYS-008 warning (kept, never used by the rules). Only schemas listed in :data:`MODELS` have a field table."""
 
-__all__ = ["MODELS", "OPTIONAL_COLUMNS", "AdminAreas", "Addresses", "Buildings", "Houses", "Persons", "Units", "Devices", "Readings", "Roads",
+
+
+def field_table(schema: str) -> tuple[str, ...] | None:
+    """The fields of a schema's field table: the model's columns, its optional fields and ``geometry``.
+
+    Parameters
+    ----------
+    schema : str
+        Catalog schema name.
+
+    Returns
+    -------
+    tuple of str or None
+        Field names (model columns first), ``None`` for a schema without a field table (not in :data:`MODELS`).
+    """
+    model = MODELS.get(schema)
+    if model is None:
+        return None
+    names = [*model.to_schema().columns, *OPTIONAL_COLUMNS.get(schema, ()), "geometry"]
+    return tuple(dict.fromkeys(names))
+
+
+def required_fields(schema: str) -> tuple[str, ...]:
+    """The model columns of a schema (a file lacking one gets a SYS-002 finding); empty without a model.
+
+    Parameters
+    ----------
+    schema : str
+        Catalog schema name.
+
+    Returns
+    -------
+    tuple of str
+    """
+    model = MODELS.get(schema)
+    return tuple(model.to_schema().columns) if model is not None else ()
+
+
+__all__ = ["MODELS", "OPTIONAL_COLUMNS", "field_table", "required_fields", "AdminAreas", "Addresses", "Buildings", "Houses", "Persons", "Units", "Devices", "Readings", "Roads",
            "ControlLines", "Tasks", "AddressPipeline"]

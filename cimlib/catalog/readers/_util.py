@@ -242,7 +242,7 @@ def detect_text_encoding(path: Path, entry: str | None = None) -> str:
 
 
 def string_columns(entry: object) -> list[str]:
-    """Columns of an entry that must be read as strings: ``id_column`` and ``options.dtype``.
+    """Columns of an entry that must be read as strings: ``id_column`` and ``options.dtype``, by source name.
 
     Parameters
     ----------
@@ -260,6 +260,9 @@ def string_columns(entry: object) -> list[str]:
         names.append(id_column)
     dtype = entry.options.get("dtype") or []
     names.extend([dtype] if isinstance(dtype, str) else list(dtype))
+    source = getattr(entry, "source_column", None)
+    if source is not None:  # fields named by the schema are read under their source names
+        names = [source(n) for n in names]
     return list(dict.fromkeys(names))
 
 
