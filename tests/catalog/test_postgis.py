@@ -170,3 +170,14 @@ def test_existing_table_is_left_alone_without_replace(loaded, postgis_url, tmp_p
     result = load_to_postgis(files, postgis_url, tmp_path / "again", schema="unit")
     assert {e for e, _ in result.problems} == {"layer", "readings"}
     assert all("--replace" in p for _, p in result.problems)
+
+
+def test_column_mapping_applies_to_tables_too(loaded, postgis_url, write_catalog):
+    files, _, _, layer = loaded
+    mapped = _pg("areas", "unit.layer", postgis_url, schema="admin_areas", id_column="code",
+                 columns={"code": "area_code", "n": "level"}, values={"level": {"1": "区", "2": "街道", "3": "社区"}})
+    catalog = Catalog.load(write_catalog([mapped]))
+    got = catalog.read("areas")
+    assert list(got.columns) == ["area_code", "name", "level", "geometry"]
+    assert got["area_code"].tolist() == ["001", "002", "010"] and got["level"].tolist() == ["区", "街道", "社区"]
+    assert catalog.read("areas", columns=["level"]).columns.tolist() == ["level", "geometry"]

@@ -149,7 +149,7 @@ class PostGISReader(Reader):
         TableSource
         """
         opts = entry.options
-        order = opts.get("order_by", entry.id_column)
+        order = opts.get("order_by", entry.source_column(entry.id_column) if entry.id_column else None)
         order = tuple([order] if isinstance(order, str) else order or ())
         common = dict(url_env=opts.get("url_env", DEFAULT_URL_ENV), url=opts.get("url"), order_by=order)
         if period is None:
