@@ -14,11 +14,13 @@ from tqdm.auto import tqdm
 
 from cimlib._io import atomic_path, sha256_file, sha256_files
 from cimlib.catalog import Catalog, CatalogError
+from cimlib.geo import CGCS2000
 
 INVENTORY_LABELS = {
     "name": "条目名称", "title_zh": "数据名称", "layer": "数据分类", "format": "格式", "owner": "责任部门",
     "classification": "安全等级", "update_cycle": "更新周期", "schema": "适用标准检查", "rows": "记录数",
-    "n_columns": "字段数", "crs_declared": "声明坐标系", "crs": "实际坐标系", "crs_matches": "坐标系一致",
+    "n_columns": "字段数", "crs_declared": "声明坐标系", "crs": "文件坐标系", "crs_matches": "坐标系一致",
+    "crs_workbench": "工作坐标系",
     "geometry_type": "几何类型", "n_periods": "月度快照期数", "n_files": "文件数", "size_bytes": "大小（字节）",
     "sha256": "指纹（SHA-256）", "status": "状态", "problem": "问题", "path": "路径",
 }
@@ -53,7 +55,8 @@ def inventory_table(catalog: Catalog, *, fingerprints: bool = True, progress: bo
             sources = files or [s for s in catalog.inputs(entry.name) if not isinstance(s, Path)]
             row.update({
                 "rows": d.get("rows"), "n_columns": len(d.get("columns") or []), "crs": d.get("crs"),
-                "crs_matches": d.get("crs_matches"), "geometry_type": d.get("geometry_type"),
+                "crs_matches": d.get("crs_matches"), "crs_workbench": _workbench_crs(entry, d),
+                "geometry_type": d.get("geometry_type"),
                 "n_periods": len(d.get("periods") or []), "n_files": len(files), "size_bytes": d.get("size_bytes"),
                 "sha256": sha256_files(sources) if fingerprints and sources else None,
                 "status": "正常" if d.get("crs_matches") in (True, None) and not caught else "警告",
@@ -72,6 +75,13 @@ def inventory_table(catalog: Catalog, *, fingerprints: bool = True, progress: bo
     df["rows"] = df["rows"].astype("Int64")
     df["size_bytes"] = df["size_bytes"].astype("Int64")
     return df
+
+
+def _workbench_crs(entry, described: dict) -> str | None:
+    """The CRS the workbench works in for an entry: EPSG:4490 for vector data (transformed on read), a raster's own."""
+    if not (described.get("crs") or entry.crs):
+        return None
+    return described.get("crs") if described.get("dims") is not None else CGCS2000
 
 
 def write_inventory(catalog_path, out_dir, *, progress: bool = True) -> dict:
@@ -123,7 +133,8 @@ def write_inventory(catalog_path, out_dir, *, progress: bool = True) -> dict:
 
 def _html(table: pd.DataFrame, catalog: Catalog) -> str:
     shown = ["title_zh", "name", "layer", "format", "owner", "classification", "update_cycle", "rows",
-             "crs_declared", "crs_matches", "geometry_type", "n_periods", "size_bytes", "status", "problem"]
+             "crs_declared", "crs", "crs_matches", "crs_workbench", "geometry_type", "n_periods", "size_bytes",
+             "status", "problem"]
     head = "".join(f"<th>{html.escape(INVENTORY_LABELS[c])}</th>" for c in shown)
     body = []
     for r in table[shown].itertuples(index=False):
@@ -138,6 +149,7 @@ th,td{{border:1px solid #ccc;padding:4px 8px;text-align:left}}th{{background:#f0
 tr.err{{background:#fde8e8}}</style></head><body>
 <h1>{html.escape(title)} · 数据资源清单</h1>
 <p>共 {len(table)} 项数据资源；正常 {int((table.status == '正常').sum())} 项，警告 {int((table.status == '警告').sum())} 项，
-错误 {int((table.status == '错误').sum())} 项。</p>
+错误 {int((table.status == '错误').sum())} 项。矢量数据按声明坐标系（源坐标系）读入后统一转换到 CGCS2000 地理坐标系
+（{CGCS2000}）进行检查和统计，源文件不作改动。</p>
 <table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></body></html>
 """

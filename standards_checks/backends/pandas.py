@@ -354,6 +354,7 @@ def _rows(dataset, rule_id, frame, entry, pos, column) -> pd.DataFrame:
         ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
         b = np.full((len(g), 4), np.nan)
         b[ok] = shapely.bounds(g[ok])
+        ok &= np.isfinite(b).all(axis=1)  # coordinates impossible in the declared CRS come back infinite: no place
         wkt = shapely.to_wkt(shapely.points((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2), rounding_precision=7)
         geometry = np.where(ok, wkt, None)
     return pd.DataFrame({

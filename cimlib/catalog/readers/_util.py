@@ -70,8 +70,67 @@ def _to_pyproj(crs: object) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(crs)
 
 
+@functools.lru_cache(maxsize=256)
+def _authority_of_wkt(wkt: str, min_confidence: int) -> tuple[str, str] | None:
+    return pyproj.CRS.from_wkt(wkt).to_authority(min_confidence=min_confidence)
+
+
+def _authority(crs: pyproj.CRS, min_confidence: int) -> tuple[str, str] | None:
+    """``crs.to_authority`` remembered per definition: PROJ's identification takes 0.2 s for a city's own CRS."""
+    try:
+        wkt = crs.to_wkt()
+    except pyproj.exceptions.CRSError:
+        return crs.to_authority(min_confidence=min_confidence)
+    return _authority_of_wkt(wkt, min_confidence)
+
+
+def _proj_string(crs: pyproj.CRS) -> str | None:
+    """PROJ string of a CRS (``+towgs84`` included for a bound CRS), without PROJ's lossy-export warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            text = crs.to_proj4()
+        except pyproj.exceptions.CRSError:
+            return None
+    return text.replace(" +no_defs", "").replace(" +type=crs", "").strip() if text else None
+
+
+def _unknown_datum(crs: pyproj.CRS) -> bool:
+    datum = crs.datum
+    name = (datum.name if datum is not None else "") or ""
+    return name.lower().removeprefix("d_").startswith(("unknown", "not specified", "not_specified"))
+
+
+def _same_datum(a: pyproj.CRS | None, b: pyproj.CRS | None) -> bool:
+    """Same geodetic CRS; a datum left unnamed (a PROJ string's ``+ellps=GRS80``) matches any on its ellipsoid."""
+    if a is None or b is None:
+        return False
+    if a.equals(b, ignore_axis_order=True):
+        return True
+    if not (_unknown_datum(a) or _unknown_datum(b)):
+        return False
+    ea, eb = a.ellipsoid, b.ellipsoid
+    pa, pb = a.prime_meridian, b.prime_meridian
+    return (ea is not None and eb is not None and abs(ea.semi_major_metre - eb.semi_major_metre) < 1e-3
+            and abs(ea.semi_minor_metre - eb.semi_minor_metre) < 1e-3
+            and (pa is None or pb is None or abs(pa.longitude - pb.longitude) < 1e-9))
+
+
+def _same_definition(a: pyproj.CRS, b: pyproj.CRS) -> bool:
+    """Same projection, parameters and datum, whatever the axis order and names (a ``.prj`` against EPSG)."""
+    if (a.is_projected, a.is_geographic, a.is_bound) != (b.is_projected, b.is_geographic, b.is_bound):
+        return False
+    pa, pb = _proj_string(a), _proj_string(b)
+    if pa is None or pa != pb:
+        return False
+    return _same_datum(a.geodetic_crs, b.geodetic_crs)
+
+
 def crs_label(crs: object | None) -> str | None:
-    """Short human-readable label of a CRS: ``EPSG:4490`` when identifiable, otherwise its name.
+    """Short human-readable label of a CRS: ``EPSG:4490`` when identifiable, otherwise its name or PROJ string.
+
+    A CRS written with easting/northing axes (a ``.prj``, WKT1) is labelled with the EPSG code it matches
+    (``EPSG:4526``); a city's local system without a name by its PROJ string, ``+towgs84`` parameters included.
 
     Parameters
     ----------
@@ -81,19 +140,46 @@ def crs_label(crs: object | None) -> str | None:
     Returns
     -------
     str or None
-        ``AUTHORITY:CODE``, the CRS name, or ``None`` when ``crs`` is ``None``.
+        ``AUTHORITY:CODE``, the CRS name or PROJ string, or ``None`` when ``crs`` is ``None``.
     """
     if crs is None:
         return None
     crs = _to_pyproj(crs)
-    authority = crs.to_authority(min_confidence=70)
+    authority = _authority(crs, 70)
     if authority is not None:
         return f"{authority[0]}:{authority[1]}"
-    return crs.name or crs.to_string()
+    if not crs.is_bound:
+        candidate = _authority(crs, 20)  # axis order lowers PROJ's confidence: check it ourselves
+        if candidate is not None and _same_definition(crs, pyproj.CRS.from_authority(*candidate)):
+            return f"{candidate[0]}:{candidate[1]}"
+    name = crs.name or ""
+    if crs.is_bound:
+        return _proj_string(_bound_to_wgs84(crs)) or name or crs.to_wkt()
+    if name.lower() in ("", "unknown", "custom", "unnamed") or name.lower().startswith("unknown"):
+        return _proj_string(crs) or name or crs.to_wkt()
+    return name
+
+
+def _bound_to_wgs84(crs: pyproj.CRS) -> pyproj.CRS:
+    """A bound CRS with its parameters written against WGS 84 (so its PROJ string shows them as ``+towgs84``)."""
+    hub = crs.target_crs
+    if hub is None or hub.equals("EPSG:4326", ignore_axis_order=True):
+        return crs
+    doc = crs.to_json_dict()
+    doc["target_crs"] = pyproj.CRS.from_epsg(4326).to_json_dict()
+    try:
+        return pyproj.CRS.from_json_dict(doc)
+    except pyproj.exceptions.CRSError:
+        return crs
 
 
 def crs_equal(a: object, b: object) -> bool:
-    """Tell whether two CRS are the same, ignoring axis order (EPSG:4490 lat/lon equals lon/lat).
+    """Tell whether two CRS are the same, ignoring axis order and names.
+
+    ``EPSG:4490`` lat/lon equals lon/lat, ``EPSG:4526`` (northing, easting) equals the ESRI ``.prj``
+    ``CGCS2000_3_Degree_GK_Zone_38`` (easting, northing); a datum left unnamed in a PROJ string (``+ellps=GRS80``)
+    equals a named one on the same ellipsoid. When only one side carries transformation parameters (``+towgs84``:
+    the catalog declares them, a ``.prj`` cannot hold them), the CRS without them is compared.
 
     Parameters
     ----------
@@ -103,13 +189,18 @@ def crs_equal(a: object, b: object) -> bool:
     Returns
     -------
     bool
-        ``True`` when pyproj finds them equivalent, or both resolve to the same authority code.
+        ``True`` when pyproj finds them equivalent, both resolve to the same authority code, or their definitions
+        (projection, parameters, datum) agree.
     """
     ca, cb = _to_pyproj(a), _to_pyproj(b)
+    if ca.is_bound != cb.is_bound:
+        ca, cb = (ca.source_crs if ca.is_bound else ca), (cb.source_crs if cb.is_bound else cb)
     if ca.equals(cb, ignore_axis_order=True):
         return True
-    auth_a, auth_b = ca.to_authority(min_confidence=90), cb.to_authority(min_confidence=90)
-    return auth_a is not None and auth_a == auth_b
+    auth_a, auth_b = _authority(ca, 90), _authority(cb, 90)
+    if auth_a is not None and auth_a == auth_b:
+        return True
+    return _same_definition(ca, cb)
 
 
 def catalog_warn(problem: str, entry: str | None, path: str | os.PathLike | None) -> None:
