@@ -75,7 +75,8 @@ _SNAPSHOTTED = ("addresses", "persons", "houses", "units")
 _SPATIAL = {"gpkg", "shapefile", "geoparquet", "geotiff"}
 
 
-def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = DEFAULT_CITY, progress: bool = True) -> Path:
+def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = DEFAULT_CITY, progress: bool = True,
+                      delivery: bool = False) -> Path:
     """Build the sample city into ``out`` and return the path of its ``data_catalog.yaml``.
 
     The output is a pure function of ``(seed, scale, city)``: the same arguments give byte-identical folders.
@@ -92,6 +93,9 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         Six-digit county-level division code (GB/T 2260) of any county in the packaged reference table.
     progress : bool, default True
         Show a progress bar.
+    delivery : bool, default False
+        Also write the city as the departments deliver it (``OUT/delivery/``, truth in ``OUT/truth/delivery.json``
+        and ``OUT/truth/delivery_addresses.parquet``; see :mod:`cimlib.demo._delivery`).
 
     Returns
     -------
@@ -116,7 +120,7 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _build(tmp, seed, sc, info, progress)
+        _build(tmp, seed, sc, info, progress, delivery)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -128,7 +132,7 @@ def _rng(seed: int, part: int) -> np.random.Generator:
     return np.random.default_rng([seed, part])
 
 
-def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
+def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool = False) -> None:
     from cimlib.demo import _sensors
 
     steps = ["边界与行政区划", "建筑白模", "道路与控制线", "数字高程模型", "标准地址与一标三实", "地址生产流程与任务",
@@ -228,6 +232,10 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool) -> None:
     facts["white_model_produced_by"] = dict(zip(white["area_code"], white["produced_by"]))
     (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _write_catalog(root, info, seed, sc.name)
+    if delivery:
+        from cimlib.demo._delivery import write_delivery
+
+        write_delivery(root, seed=seed, scale=sc.name, info=info)
     bar.update()
     bar.close()
 
