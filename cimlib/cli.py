@@ -76,8 +76,10 @@ def main() -> None:
               help="县级行政区划代码（GB/T 2260），默认 421303 随州市曾都区；参考表中的任一县级代码均可。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="输出目录（默认：仓库根目录 data_catalog.yaml 指向的 data/sample/）。")
+@click.option("--delivery", is_flag=True,
+              help="同时按各部门的交付形态写出样例数据（OUT/delivery/，每个部门一个文件夹；真值 OUT/truth/delivery.json）。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
-def demo(seed: int, scale: str, city: str, out: Path | None, quiet: bool) -> None:
+def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, quiet: bool) -> None:
     """生成样例城市：真实行政区划与边界、合成的 CIM 与一标三实数据、注入缺陷的真值记录。
 
     输出 OUT/data_catalog.yaml、OUT/data/、OUT/snapshots/（2024-01 至 2024-09 月度快照）和
@@ -87,7 +89,7 @@ def demo(seed: int, scale: str, city: str, out: Path | None, quiet: bool) -> Non
 
     out = out or default_demo_out()
     try:
-        cat = build_sample_city(out, seed=seed, scale=scale, city=city, progress=not quiet)
+        cat = build_sample_city(out, seed=seed, scale=scale, city=city, progress=not quiet, delivery=delivery)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"样例城市已生成：{cat}")
