@@ -28,3 +28,49 @@ def postgis_server():
 def postgis_url(postgis_server):
     """URL of the test database (no password: ``trust`` on 127.0.0.1)."""
     return postgis_server.url
+
+
+class SampleCities:
+    """Small sample cities built once per session (with their department delivery), and what is computed on them.
+
+    Shared by the metrics, delivery and onboarding tests so that each seed is built, checked and measured once.
+    """
+
+    def __init__(self, factory):
+        self._factory = factory
+        self._cities: dict = {}
+        self._metrics: dict = {}
+        self._findings: dict = {}
+
+    def city(self, seed: int) -> Path:
+        """The small sample city of ``seed`` (default county 421303), with ``delivery/`` and its truth."""
+        if seed not in self._cities:
+            from cimlib.demo import build_sample_city
+
+            out = self._factory.mktemp(f"city{seed}") / "city"
+            self._cities[seed] = build_sample_city(out, seed=seed, scale="small", progress=False, delivery=True).parent
+        return self._cities[seed]
+
+    def metrics(self, seed: int):
+        """``compute_metrics`` of every period on the plain city of ``seed``."""
+        if seed not in self._metrics:
+            from cimlib.catalog import Catalog
+            from cimlib.metrics import compute_metrics
+
+            self._metrics[seed] = compute_metrics(Catalog.load(self.city(seed) / "data_catalog.yaml"))
+        return self._metrics[seed]
+
+    def findings(self, seed: int):
+        """``run_checks`` findings (every dataset) on the plain city of ``seed``."""
+        if seed not in self._findings:
+            from cimlib.catalog import Catalog
+            from standards_checks import run_checks
+
+            self._findings[seed] = run_checks(Catalog.load(self.city(seed) / "data_catalog.yaml")).findings
+        return self._findings[seed]
+
+
+@pytest.fixture(scope="session")
+def sample_cities(tmp_path_factory) -> SampleCities:
+    """Session-wide :class:`SampleCities`."""
+    return SampleCities(tmp_path_factory)

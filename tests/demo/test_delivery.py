@@ -18,7 +18,6 @@ import pytest
 import shapely
 
 from cimlib.catalog import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.demo._delivery import (_JUNK, DEPARTMENTS, _buildings, _dbf_name, delivery_catalog, gk3_zone_crs,
                                    gk6_cm_crs, write_delivery)
 
@@ -26,10 +25,9 @@ FOUR = ["admin_areas", "buildings", "houses", "addresses"]
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory) -> Path:
-    """The small sample city (seed 7) with its delivery, and the truth-built catalog saved beside it."""
-    out = build_sample_city(tmp_path_factory.mktemp("delivery") / "city", seed=7, scale="small", progress=False,
-                            delivery=True).parent
+def city(sample_cities) -> Path:
+    """The small sample city (seed 7) with its delivery (shared), and the truth-built catalog saved beside it."""
+    out = sample_cities.city(7)
     (out / "delivery_catalog.yaml").write_text(delivery_catalog(out), encoding="utf-8")
     return out
 
@@ -222,13 +220,13 @@ def test_truth_catalog_reads_every_value_back(catalogs, dataset):
         assert a[c].dtype == b[c].dtype or str(a[c].dtype) == str(b[c].dtype), c
 
 
-def test_checks_find_the_same_records(catalogs):
+def test_checks_find_the_same_records(catalogs, sample_cities):
     """The acceptance criterion: (record_id, rule_id) of the four datasets equal on the plain and delivered city."""
     _needs_readers()
     from standards_checks import run_checks
 
     plain, dl = catalogs
-    fa = run_checks(plain, FOUR).findings
+    fa = sample_cities.findings(7)
     fb = run_checks(dl, FOUR).findings
     for name in FOUR:
         a = fa[(fa["dataset"] == name) & fa["record_id"].notna()]
@@ -240,14 +238,15 @@ def test_checks_find_the_same_records(catalogs):
     assert set(extra["rule_id"]) <= {"SYS-008"}
 
 
-def test_metrics_of_houses_and_addresses_equal(catalogs):
+def test_metrics_of_houses_and_addresses_equal(catalogs, sample_cities):
     _needs_readers()
     from cimlib.metrics import compute_metrics
 
     plain, dl = catalogs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ma = compute_metrics(plain, ["2024-09"]).metrics
+        ma = sample_cities.metrics(7).metrics
+        ma = ma[ma["period"] == "2024-09"]
         mb = compute_metrics(dl).metrics
     key = ["metric_id", "area_code", "area_level"]
     for ds in ("houses", "addresses"):

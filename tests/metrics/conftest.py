@@ -1,16 +1,13 @@
 import pytest
 
-from cimlib import Catalog
 from cimlib.demo import build_sample_city
-from cimlib.metrics import compute_metrics
 
 
 @pytest.fixture(scope="session", params=[("small", 7), ("small", 11)], ids=lambda p: f"{p[0]}-{p[1]}")
-def city_metrics(request, tmp_path_factory):
-    """A sample city and the metrics of every period computed on it (built once per session)."""
+def city_metrics(request, sample_cities):
+    """A sample city and the metrics of every period computed on it (built once per session, shared)."""
     scale, seed = request.param
-    city = build_sample_city(tmp_path_factory.mktemp("met") / f"{scale}{seed}", seed=seed, scale=scale, progress=False).parent
-    return city, compute_metrics(Catalog.load(city / "data_catalog.yaml"))
+    return sample_cities.city(seed), sample_cities.metrics(seed)
 
 
 @pytest.fixture(scope="session")
