@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any, Callable
 
 from ._conform import conform, source_columns
+from ._diagnose import guarded
 from ._model import PERIOD_PATTERN, CatalogEntry
 from ._parse import parse_catalog
 from .errors import CatalogError, EntryNotFoundError, ReadError, SourceNotFoundError
@@ -372,6 +373,7 @@ class Catalog:
             available = "、".join(entry.snapshots.available()) or "（无）"
             raise SourceNotFoundError(f"快照期次 {period} 不存在；可用期次：{available}", entry=entry.name, path=folder)
         files = [f for f in list_files(folder) if f.suffix.lower() in reader.suffixes]
+        files += sorted(d for d in folder.iterdir() if d.is_dir() and d.suffix.lower() in reader.suffixes)  # a .gdb
         if len(files) == 1:
             return files[0]
         if not files:
@@ -396,14 +398,7 @@ class Catalog:
 
 
 def _guarded(method: Callable[..., Any], entry: CatalogEntry, path: Path, *args: Any) -> Any:
-    """Call a reader method, turning library exceptions into :class:`ReadError`/:class:`SourceNotFoundError`."""
-    try:
-        return method(entry, path, *args)
-    except CatalogError:
-        raise
-    except FileNotFoundError as exc:
-        raise SourceNotFoundError(f"文件不存在或不完整：{exc}", entry=entry.name, path=path) from exc
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ReadError(f"无法读取文件：{type(exc).__name__}: {exc}", entry=entry.name, path=path) from exc
+    """Call a reader method, turning library exceptions into :class:`ReadError`/:class:`SourceNotFoundError` that say
+    what is wrong with the file and what to do (:func:`cimlib.catalog._diagnose.guarded`: empty or encrypted files,
+    another format under the declared suffix, a shapefile missing its index or with a truncated ``.dbf``, ...)."""
+    return guarded(method, entry, path, *args)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..errors import UnknownFormatError
 from ._base import DESCRIBE_KEYS, Reader
 from .csv import CsvReader
+from .filegdb import FileGDBReader
+from .geojson import GeoJSONReader
 from .geoparquet import GeoParquetReader
 from .geotiff import GeoTiffReader
 from .gpkg import GeoPackageReader
@@ -31,6 +33,9 @@ READERS: dict[str, type[Reader]] = {
     "netcdf": NetCDFReader,
     "geotiff": GeoTiffReader,
     "postgis": PostGISReader,
+    "filegdb": FileGDBReader,
+    "gdb": FileGDBReader,  # the same format under the name of its folder suffix
+    "geojson": GeoJSONReader,
 }
 
 

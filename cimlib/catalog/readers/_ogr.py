@@ -1,15 +1,67 @@
-"""Common base of the readers backed by GDAL/OGR through pyogrio (GeoPackage, Shapefile)."""
+"""Common base of the readers backed by GDAL/OGR through pyogrio (GeoPackage, Shapefile, FileGDB, GeoJSON)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import ReadError
 from ._base import Reader
 from ._util import as_str_columns, string_columns
 
-__all__ = ["OgrReader"]
+__all__ = ["OgrReader", "choose_layer"]
+
+
+def choose_layer(entry, path: Path, source: Any = None, *, container: str = "文件") -> dict[str, Any]:
+    """The ``layer`` keyword for pyogrio: ``options.layer`` (name or index) checked, otherwise the only spatial layer.
+
+    Parameters
+    ----------
+    entry : CatalogEntry
+        Catalog entry (``options.layer``).
+    path : pathlib.Path
+        The data source, for messages.
+    source : object, optional
+        What pyogrio opens (defaults to ``path``).
+    container : str, default "文件"
+        How messages call the data source (``文件``, ``文件地理数据库``).
+
+    Returns
+    -------
+    dict
+        ``{"layer": name_or_index}``.
+
+    Raises
+    ------
+    ReadError
+        If the named layer does not exist, the index is out of range, or no ``layer`` option is given and the
+        source holds several spatial layers (or none); the message lists the layers.
+    """
+    import pyogrio
+
+    layers = pyogrio.list_layers(path if source is None else source)
+    names = [str(name) for name, _ in layers]
+    listed = "、".join(f"{name}（{'表格' if kind is None else kind}）" for name, kind in zip(names, layers[:, 1])) or "（无）"
+    layer = entry.options.get("layer")
+    if isinstance(layer, str):
+        if layer in names:
+            return {"layer": layer}
+        folded = [n for n in names if n.casefold() == layer.casefold()]
+        if len(folded) == 1:  # Esri layer names are case-insensitive
+            return {"layer": folded[0]}
+        raise ReadError(f"图层 '{layer}' 不存在；{container}中的图层：{listed}", entry=entry.name, path=path)
+    if isinstance(layer, int):
+        if not 0 <= layer < len(names):
+            raise ReadError(f"图层序号 {layer} 超出范围（共 {len(names)} 个图层，从 0 起算）；{container}中的图层：{listed}",
+                            entry=entry.name, path=path)
+        return {"layer": layer}
+    spatial = [str(name) for name, geometry_type in layers if geometry_type is not None]
+    candidates = spatial or names
+    if len(candidates) != 1:
+        raise ReadError(f"{container}包含多个或零个图层（{listed}），请在 options.layer 中指定", entry=entry.name, path=path)
+    return {"layer": candidates[0]}
 
 
 class OgrReader(Reader):
@@ -34,6 +86,25 @@ class OgrReader(Reader):
         """
         return {}
 
+    def source(self, entry, path: Path, stack: contextlib.ExitStack) -> Any:
+        """What pyogrio opens for ``path``: the path itself here; subclasses may give a temporary copy or a buffer.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            Data file or folder.
+        stack : contextlib.ExitStack
+            Receives what must be cleaned up after the read (a temporary folder).
+
+        Returns
+        -------
+        object
+            A path or a file-like object, valid until ``stack`` closes.
+        """
+        return path
+
     def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
         """Read the layer as a GeoDataFrame in the declared CRS.
 
@@ -48,19 +119,25 @@ class OgrReader(Reader):
 
         Returns
         -------
-        geopandas.GeoDataFrame
-            Layer; identifier and ``options.dtype`` columns as strings.
+        geopandas.GeoDataFrame or pandas.DataFrame
+            Layer; identifier and ``options.dtype`` columns as strings. A layer without geometry (an attribute
+            table of a GeoPackage or File Geodatabase) is a plain DataFrame.
 
         Raises
         ------
         CRSMismatchError
             If the file CRS differs from the declared one.
         """
+        import geopandas as gpd
         import pyogrio
 
-        frame = pyogrio.read_dataframe(path, columns=list(columns) if columns is not None else None, **self.ogr_kwargs(entry, path))
+        with contextlib.ExitStack() as stack:
+            frame = pyogrio.read_dataframe(self.source(entry, path, stack), columns=list(columns) if columns is not None else None,
+                                           **self.ogr_kwargs(entry, path))
         frame = as_str_columns(frame, string_columns(entry))
-        return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs))
+        if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: no CRS to check
+            return frame
+        return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs, allow_override=True))
 
     def describe(self, entry, path: Path) -> dict[str, Any]:
         """Feature count, fields, CRS, geometry type and (cheap) bounds from :func:`pyogrio.read_info`.
@@ -79,7 +156,8 @@ class OgrReader(Reader):
         """
         import pyogrio
 
-        info = pyogrio.read_info(path, **self.ogr_kwargs(entry, path))
+        with contextlib.ExitStack() as stack:
+            info = pyogrio.read_info(self.source(entry, path, stack), **self.ogr_kwargs(entry, path))
         rows = info.get("features")
         bounds = info.get("total_bounds")
         geometry_type = info.get("geometry_type")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ReadError
-from ._ogr import OgrReader
+from ._ogr import OgrReader, choose_layer
 
 __all__ = ["GeoPackageReader"]
 
@@ -36,20 +35,7 @@ class GeoPackageReader(OgrReader):
         Raises
         ------
         ReadError
-            If no ``layer`` option is given and the file holds several spatial layers (or none).
+            If the named layer does not exist, or no ``layer`` option is given and the file holds several spatial
+            layers (or none); the message lists the layers.
         """
-        import pyogrio
-
-        layer = entry.options.get("layer")
-        layers = pyogrio.list_layers(path)
-        names = [str(name) for name, _ in layers]
-        if layer is not None:
-            if isinstance(layer, str) and layer not in names:
-                raise ReadError(f"图层 '{layer}' 不存在；文件中的图层：{'、'.join(names)}", entry=entry.name, path=path)
-            return {"layer": layer}
-        spatial = [str(name) for name, geometry_type in layers if geometry_type is not None]
-        candidates = spatial or names
-        if len(candidates) != 1:
-            listed = "、".join(candidates) or "（无）"
-            raise ReadError(f"文件包含多个或零个图层（{listed}），请在 options.layer 中指定", entry=entry.name, path=path)
-        return {"layer": candidates[0]}
+        return choose_layer(entry, path)

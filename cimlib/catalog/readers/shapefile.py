@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import mmap
+import os
+import shutil
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ._ogr import OgrReader
 from ._util import catalog_warn, decodes, normalize_encoding
 
-__all__ = ["ShapefileReader", "detect_dbf_encoding", "LANGUAGE_DRIVERS"]
+__all__ = ["ShapefileReader", "detect_dbf_encoding", "LANGUAGE_DRIVERS", "shp_records", "dbf_records", "write_shx"]
 
 #: dBASE language driver id (byte 29 of the ``.dbf`` header) -> encoding. ``0x00`` (unset) and ``0x57``
 #: ("current ANSI code page", written by ArcGIS on any Windows locale) are deliberately absent: they say
@@ -35,6 +40,87 @@ def _sidecar(path: Path, suffix: str) -> Path | None:
             return candidate
     lower = path.stem.lower() + suffix
     return next((p for p in path.parent.glob(path.stem + ".*") if p.name.lower() == lower and p.is_file()), None)
+
+
+def shp_records(path: Path) -> tuple[list[int], list[int]]:
+    """Offsets and content lengths (in 16-bit words, as the ``.shx`` stores them) of the records of a ``.shp``.
+
+    The records are walked from the file header on; a record cut short by the end of the file ends the walk.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.shp`` file.
+
+    Returns
+    -------
+    tuple of (list of int, list of int)
+        ``(offsets, lengths)``, one item per complete record.
+    """
+    offsets: list[int] = []
+    lengths: list[int] = []
+    size = path.stat().st_size
+    if size <= 100:
+        return offsets, lengths
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        pos = 100
+        unpack = struct.Struct(">ii").unpack_from
+        while pos + 8 <= size:
+            _, words = unpack(data, pos)
+            end = pos + 8 + 2 * words
+            if words < 0 or end > size:
+                break
+            offsets.append(pos // 2)
+            lengths.append(words)
+            pos = end
+    return offsets, lengths
+
+
+def dbf_records(path: Path) -> tuple[int, int]:
+    """Records a ``.dbf`` header announces, and complete records its size holds.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.dbf`` file.
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(announced, present)``; ``(0, 0)`` for a file shorter than its header.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        header = fh.read(12)
+    if len(header) < 12:
+        return 0, 0
+    announced, header_length, record_length = struct.unpack("<IHH", header[4:12])
+    present = max(size - header_length, 0) // record_length if record_length else 0
+    return announced, present
+
+
+def write_shx(shp: Path, shx: Path) -> int:
+    """Write the ``.shx`` index of a ``.shp`` file (its header, then offset and length of each record).
+
+    Parameters
+    ----------
+    shp : pathlib.Path
+        The ``.shp`` file (read only).
+    shx : pathlib.Path
+        The index to write (never beside a delivered file: the caller gives a temporary folder).
+
+    Returns
+    -------
+    int
+        Number of records indexed.
+    """
+    offsets, lengths = shp_records(shp)
+    with open(shp, "rb") as fh:
+        header = bytearray(fh.read(100))
+    header[24:28] = struct.pack(">i", (100 + 8 * len(offsets)) // 2)
+    body = b"".join(struct.pack(">ii", o, n) for o, n in zip(offsets, lengths))
+    shx.write_bytes(bytes(header) + body)
+    return len(offsets)
 
 
 def detect_dbf_encoding(path: Path, entry: str | None = None) -> str:
@@ -77,11 +163,49 @@ def detect_dbf_encoding(path: Path, entry: str | None = None) -> str:
 
 
 class ShapefileReader(OgrReader):
-    """ESRI Shapefile; encoding from ``options.encoding``, ``.cpg``, the ``.dbf`` language driver or detection."""
+    """ESRI Shapefile; encoding from ``options.encoding``, ``.cpg``, the ``.dbf`` language driver or detection.
+
+    ``options.restore_shx: true`` reads a shapefile delivered without its ``.shx`` index: the index is rebuilt
+    from the ``.shp`` in a temporary folder (beside links to, or copies of, the other files), never beside the
+    delivered files, with a :class:`CatalogWarning`.
+    """
 
     name = "shapefile"
     suffixes = (".shp",)
-    options = {"encoding": str, "dtype": (list, str)}
+    options = {"encoding": str, "dtype": (list, str), "restore_shx": bool}
+
+    def source(self, entry, path: Path, stack: contextlib.ExitStack) -> Any:
+        """The ``.shp`` itself, or, when its ``.shx`` is missing and ``options.restore_shx`` is set, a temporary
+        copy with a rebuilt index.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            The ``.shp`` file.
+        stack : contextlib.ExitStack
+            Removes the temporary folder when the read is over.
+
+        Returns
+        -------
+        pathlib.Path
+            The ``.shp`` to open.
+        """
+        if _sidecar(path, ".dbf") is None:
+            catalog_warn("缺少 .dbf 属性表文件，只读到几何、没有任何属性字段；请向提供部门索取同名的 .dbf 文件",
+                         entry.name, path)
+        if _sidecar(path, ".shx") is not None or not entry.options.get("restore_shx"):
+            return path
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cim_shx_")))
+        copy = folder / path.name
+        for part in self.files(path):
+            if part.suffix.lower() in (".shp", ".dbf", ".prj", ".cpg"):
+                _link_or_copy(part, folder / (path.stem + part.suffix))
+        records = write_shx(path, copy.with_suffix(".shx"))
+        catalog_warn(f"缺少 .shx 索引文件，已按 options.restore_shx 在临时副本中由 .shp 重建（{records} 条要素），"
+                     "交付的文件未改动；建议请提供部门补交 .shx", entry.name, path)
+        return copy
 
     def ogr_kwargs(self, entry, path: Path) -> dict[str, Any]:
         """Pass the attribute encoding to pyogrio.
@@ -116,3 +240,11 @@ class ShapefileReader(OgrReader):
         """
         prefix = path.stem.lower() + "."
         return sorted(p for p in path.parent.iterdir() if p.is_file() and p.name.lower().startswith(prefix))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a symbolic link to ``source`` (read only through it), or a copy where links are refused."""
+    try:
+        os.symlink(source.resolve(), target)
+    except OSError:
+        shutil.copyfile(source, target)

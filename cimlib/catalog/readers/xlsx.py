@@ -1,16 +1,33 @@
-"""Reader for Excel workbooks through pandas: ``.xlsx``/``.xlsm`` with openpyxl, Excel 97-2003 ``.xls`` with xlrd."""
+"""Reader for Excel workbooks (``.xlsx``/``.xlsm``, Excel 97-2003 ``.xls``): cell values with python-calamine.
+
+calamine (Rust) reads the cell values and the sheet's merged ranges, whatever the workbook's real format (it is
+recognised by content, so an ``.xls`` under an ``.xlsx`` name reads too); pandas' own text parser then gives the
+columns their types exactly as :func:`pandas.read_excel` does. The sheet's structure is inspected on those values:
+leading title rows (``某某登记表（2024年9月）`` over the header), a header whose first row holds merged cells (read
+as two rows), merged cells in the data (filled), and 合计/总计 rows at the foot (left out); each is reported with
+a :class:`CatalogWarning`. The workbook is never written.
+
+Measured on a 300,000-row register (``benchmarks/bench_xlsx.py``): see ``docs/catalog.md``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import pandas as pd
 
 from ..errors import ReadError
 from ._base import Reader
+from ._tables import drop_total_rows, warn_if_no_records
 from ._util import as_str_columns, catalog_warn, points_from_columns, string_columns
 
 __all__ = ["XlsxReader", "flatten_header"]
+
+#: Rows looked at for title rows above the header.
+_TITLE_ROWS = 10
 
 
 def flatten_header(columns) -> list[str]:
@@ -40,56 +57,154 @@ def flatten_header(columns) -> list[str]:
     return names
 
 
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+class _Sheet(NamedTuple):
+    """Cell values of a sheet (rows of Python values, ``""`` for empty cells), its merged ranges and its name."""
+
+    rows: list[list[Any]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]
+    name: str
+    names: list[str]
 
 
-def _is_xls(path: Path) -> bool:
-    """Whether the file is an Excel 97-2003 workbook (an OLE2 compound file), whatever its name says."""
+def _load_sheet(entry, path: Path) -> _Sheet:
+    """Read a sheet's cell values and merged ranges with calamine (the workbook's format recognised by content)."""
+    from python_calamine import CalamineWorkbook
+
+    sheet = entry.options.get("sheet", 0)
     with open(path, "rb") as fh:
-        return fh.read(8) == _OLE2
-
-
-def _unmerged(entry, path: Path, sheet, header, *, warn: bool):
-    """The workbook to read (the file, or the bytes of an in-memory copy with merged cells filled) and the header
-    rows to use."""
-    import io
-
-    import openpyxl
-
+        book = CalamineWorkbook.from_filelike(fh)
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception:  # not a workbook: let pandas raise its own error
-        return path, header
-    try:
-        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
-    except (KeyError, IndexError):
+        names = list(book.sheet_names)
+        listed = "、".join(names) or "（无）"
+        if isinstance(sheet, str) and sheet not in names:
+            raise ReadError(f"工作表 {sheet!r} 不存在；工作簿中的工作表：{listed}", entry=entry.name, path=path)
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise ReadError(f"工作表序号 {sheet} 超出范围（共 {len(names)} 个，从 0 起算）；工作簿中的工作表：{listed}",
+                            entry=entry.name, path=path)
+        name = sheet if isinstance(sheet, str) else names[sheet]
+        ws = book.get_sheet_by_name(name)
+        rows = ws.to_python(skip_empty_area=False)
+        merged = list(ws.merged_cell_ranges or [])
+    finally:
         book.close()
-        return path, header
-    ranges = list(ws.merged_cells.ranges)
-    if not ranges:
-        book.close()
-        return path, header
-    if "header" not in entry.options and any(r.min_row == 1 and (r.max_col > r.min_col or r.max_row > 1) for r in ranges):
-        header = [0, 1]
+    return _Sheet(_trimmed(rows), merged, name, names)
+
+
+def _blank(value: Any) -> bool:
+    return value == "" or value is None
+
+
+def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows without the trailing empty rows and columns (formatted but empty cells), as pandas' openpyxl path gives."""
+    end = len(rows)
+    while end and all(map(_blank, rows[end - 1])):
+        end -= 1
+    rows = rows[:end]
+    width = 0
+    for row in rows:
+        last = len(row)
+        while last > width and _blank(row[last - 1]):
+            last -= 1
+        width = max(width, last)
+    return [row[:width] for row in rows] if rows and width < len(rows[0]) else rows
+
+
+def _convert(value: Any) -> Any:
+    """One cell as pandas' Excel readers give it: whole floats as ``int``, dates as ``datetime``."""
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _filled(rows: list[list[Any]], merged) -> None:
+    """Write each merged range's top-left value into every cell of the range (in place, on the values read)."""
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            for c in range(c0, min(c1, len(row) - 1) + 1):
+                row[c] = value
+
+
+def _range_label(r0: int, c0: int, r1: int, c1: int) -> str:
+    """``B3:B5`` from 0-based corners."""
+    def cell(r: int, c: int) -> str:
+        letters = ""
+        c += 1
+        while c:
+            c, rem = divmod(c - 1, 26)
+            letters = chr(65 + rem) + letters
+        return f"{letters}{r + 1}"
+
+    return f"{cell(r0, c0)}:{cell(r1, c1)}"
+
+
+def _title_rows(rows: list[list[Any]]) -> int:
+    """Leading rows that are a title (one filled cell, or none) above a header of several cells."""
+    width = max((sum(not _blank(v) for v in row) for row in rows[:_TITLE_ROWS + 1]), default=0)
+    if width < 2:
+        return 0
+    count = 0
+    for row in rows[:_TITLE_ROWS]:
+        if sum(not _blank(v) for v in row) > 1:
+            break
+        count += 1
+    return count if count < len(rows) else 0
+
+
+def _header(entry, path: Path, sheet: _Sheet, *, warn: bool) -> int | list[int]:
+    """Header row(s): ``options.header``, or found under title rows, two rows when the first holds merged cells."""
+    if "header" in entry.options:
+        return entry.options["header"]
+    top = _title_rows(sheet.rows)
+    if top and warn:
+        title = next((str(v) for row in sheet.rows[:top] for v in row if not _blank(v)), "")
+        catalog_warn(f"工作表前 {top} 行是标题（{title[:40]}），已从第 {top + 1} 行读取表头；建议在目录中写明 "
+                     f"options.header: {top}", entry.name, path)
+    if any(r0 == top and (c1 > c0 or r1 > r0) for (r0, c0), (r1, c1) in sheet.merged):
         if warn:
-            catalog_warn("表头第 1 行含合并单元格，已按两行表头读取（列名为“上级_下级”）；建议在目录中写明 "
-                         "options.header: [0, 1]", entry.name, path)
-    data_start = (max(header) if isinstance(header, list) else header) + 2  # first data row, 1-based
-    in_data = [r for r in ranges if r.max_row >= data_start]
-    for r in ranges:
-        value = ws.cell(r.min_row, r.min_col).value
-        ws.unmerge_cells(str(r))
-        for row in ws.iter_rows(min_row=r.min_row, max_row=r.max_row, min_col=r.min_col, max_col=r.max_col):
-            for cell in row:
-                cell.value = value
-    if in_data and warn:
-        shown = "、".join(str(r) for r in in_data[:5]) + ("等" if len(in_data) > 5 else "")
-        catalog_warn(f"数据区含 {len(in_data)} 处合并单元格（{shown}），已把左上角的值填入合并范围内的每个单元格",
-                     entry.name, path)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    book.close()
-    return buffer.getvalue(), header
+            catalog_warn(f"表头第 {top + 1} 行含合并单元格，已按两行表头读取（列名为“上级_下级”）；建议在目录中写明 "
+                         f"options.header: [{top}, {top + 1}]", entry.name, path)
+        return [top, top + 1]
+    return top
+
+
+def _fill_mi_header(row: list[Any], control: list[bool]) -> None:
+    """Forward-fill the blank cells of an upper header row within the same parent, as :func:`pandas.read_excel`."""
+    last = row[0]
+    for i in range(1, len(row)):
+        if not control[i]:
+            last = row[i]
+        if _blank(row[i]):
+            row[i] = last
+        else:
+            control[i] = False
+            last = row[i]
+
+
+def _parse(rows: list[list[Any]], header: int | list[int], **kwargs: Any) -> pd.DataFrame:
+    """Parse cell values as :func:`pandas.read_excel` does (pandas' text parser, blank rows kept)."""
+    from pandas.errors import EmptyDataError
+    from pandas.io.parsers import TextParser
+
+    if isinstance(header, list):
+        if len(header) == 1:
+            header = header[0]
+        else:
+            control = [True] * len(rows[0])
+            for r in header:
+                if r > len(rows) - 1:
+                    raise ValueError(f"表头行 {r} 超出工作表的行数 {len(rows)}")
+                _fill_mi_header(rows[r], control)
+    try:
+        return TextParser(rows, header=header, skip_blank_lines=False, **kwargs).read()
+    except EmptyDataError:
+        return pd.DataFrame()
 
 
 class XlsxReader(Reader):
@@ -103,40 +218,44 @@ class XlsxReader(Reader):
     suffixes = (".xlsx", ".xlsm", ".xls")
     options = {"sheet": (str, int), "header": (int, list), "x": str, "y": str, "dtype": (list, str)}
 
-    def _prepare(self, entry, path: Path, *, warn: bool) -> tuple[Any, Any, str]:
-        """What to read, with which header rows and engine: ``(source, header, engine)``.
+    def _table(self, entry, path: Path, *, warn: bool) -> pd.DataFrame:
+        """The sheet as a table in source column names (merged cells filled, summary rows left out).
 
-        Merged cells are filled with their top-left value (on an in-memory copy: the file is never written), and
-        a header whose first row holds merged cells is read as two rows when the catalog does not say otherwise;
-        with ``warn``, both emit a :class:`CatalogWarning`. Excel 97-2003 (``.xls``), as many offices still send,
-        is read with xlrd as it is.
+        With ``warn``, what was assumed (title rows, two-row header, merged cells in the data, summary rows, no
+        records) is reported with a :class:`CatalogWarning`.
         """
-        sheet = entry.options.get("sheet", 0)
-        header = entry.options.get("header", 0)
-        if _is_xls(path):
-            return path, header, "xlrd"
-        source, header = _unmerged(entry, path, sheet, header, warn=warn)
-        return source, header, "openpyxl"
-
-    def _read(self, entry, path: Path, prepared: tuple | None = None, **kwargs: Any):
-        """Call :func:`pandas.read_excel` on what :meth:`_prepare` gave, flattening multi-row headers."""
-        import io
-
-        import pandas as pd
-
-        sheet = entry.options.get("sheet", 0)
-        source, header, engine = prepared or self._prepare(entry, path, warn=False)
-        if isinstance(source, bytes):
-            source = io.BytesIO(source)
-        try:
-            frame = pd.read_excel(source, sheet_name=sheet, header=header, engine=engine, **kwargs)
-        except ValueError as exc:
-            if "Worksheet" in str(exc):
-                raise ReadError(f"工作表 {sheet!r} 不存在（{exc}）", entry=entry.name, path=path) from exc
-            raise
+        sheet = _load_sheet(entry, path)
+        rows = sheet.rows
+        if not rows:
+            raise ReadError(f"工作表 '{sheet.name}' 为空（没有表头也没有记录）；请核对 options.sheet 是否指向数据所在的"
+                            f"工作表（工作簿中的工作表：{'、'.join(sheet.names)}）", entry=entry.name, path=path)
+        header = _header(entry, path, sheet, warn=warn)
+        last_header = max(header) if isinstance(header, list) else header
+        data_start = last_header + 1
+        _filled(rows, sheet.merged)
+        in_data = [m for m in sheet.merged if m[1][0] >= data_start]
+        if in_data and warn:
+            shown = "、".join(_range_label(*m[0], *m[1]) for m in in_data[:5]) + ("等" if len(in_data) > 5 else "")
+            catalog_warn(f"数据区含 {len(in_data)} 处合并单元格（{shown}），已把左上角的值填入合并范围内的每个单元格",
+                         entry.name, path)
+        rows = [[_convert(v) for v in row] for row in rows]
+        str_cols = string_columns(entry)
+        dtype = None
+        if str_cols:
+            names = list(_parse([list(r) for r in rows[:data_start]], header, nrows=0).columns)
+            if isinstance(header, list):
+                names = flatten_header(names)
+                # flattened names are only known after reading the header: pass positions instead
+                dtype = {names.index(c): str for c in str_cols if c in names} or None
+            else:
+                dtype = {c: str for c in str_cols if c in names} or None
+        frame = _parse(rows, header, dtype=dtype)
         if isinstance(header, list):
             frame.columns = flatten_header(frame.columns)
-        return frame
+        frame = drop_total_rows(frame, entry, path, lambda pos: f"工作表第 {data_start + pos + 1} 行", warn=warn)
+        if warn:
+            warn_if_no_records(frame, entry, path, f"工作表 '{sheet.name}' ")
+        return as_str_columns(frame, str_cols)
 
     def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
         """Read the sheet.
@@ -158,20 +277,10 @@ class XlsxReader(Reader):
         Raises
         ------
         ReadError
-            If the file is not a workbook or the sheet does not exist.
+            If the file is not a workbook or the sheet does not exist or is empty.
         """
         x, y = entry.options.get("x"), entry.options.get("y")
-        str_cols = string_columns(entry)
-        prepared = self._prepare(entry, path, warn=True)
-        dtype = None
-        if str_cols:
-            names = list(self._read(entry, path, prepared, nrows=0).columns)
-            if any(c not in names for c in str_cols) or isinstance(prepared[1], list):
-                # flattened names are only known after reading the header: pass positions instead
-                dtype = {names.index(c): str for c in str_cols if c in names}
-            else:
-                dtype = dict.fromkeys(str_cols, str)
-        frame = as_str_columns(self._read(entry, path, prepared, dtype=dtype or None), str_cols)
+        frame = self._table(entry, path, warn=True)
         if x and y:
             frame = points_from_columns(frame, x, y, entry.crs, entry.name, path)
         if columns is not None:
@@ -182,7 +291,7 @@ class XlsxReader(Reader):
         return frame
 
     def describe(self, entry, path: Path) -> dict[str, Any]:
-        """Columns from the header rows; rows from the sheet dimension (counted if the file lacks one).
+        """Columns from the header rows; rows counted from the sheet's cell values.
 
         Parameters
         ----------
@@ -194,26 +303,9 @@ class XlsxReader(Reader):
         Returns
         -------
         dict
-            See :data:`DESCRIBE_KEYS`; ``rows`` may include trailing blank rows kept in the sheet dimension.
+            See :data:`DESCRIBE_KEYS`; ``rows`` counts the rows under the header (blank rows inside the data
+            included, summary rows at the foot left out).
         """
-        import openpyxl
-
-        prepared = self._prepare(entry, path, warn=False)
-        columns = [str(c) for c in self._read(entry, path, prepared, nrows=0).columns]
-        header = prepared[1]
-        header_rows = (max(header) if isinstance(header, list) else header) + 1
-        sheet = entry.options.get("sheet", 0)
-        if _is_xls(path):
-            point = "Point" if entry.options.get("x") else None
-            return self.summary(entry, path, rows=len(self._read(entry, path, prepared)), columns=columns,
-                                geometry_type=point)
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            worksheet = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
-            total = worksheet.max_row
-            if total is None:
-                total = sum(1 for _ in worksheet.iter_rows(max_col=1, values_only=True))
-        finally:
-            workbook.close()
+        frame = self._table(entry, path, warn=False)
         point = "Point" if entry.options.get("x") else None
-        return self.summary(entry, path, rows=max(total - header_rows, 0), columns=columns, geometry_type=point)
+        return self.summary(entry, path, rows=len(frame), columns=[str(c) for c in frame.columns], geometry_type=point)
