@@ -104,16 +104,25 @@ def _rename(entry: CatalogEntry, path: Path, obj: Any, names: list[str], request
 
 
 def _map_series(series: pd.Series, table: dict[str, Any]) -> pd.Series:
-    """Map coded values (compared as text; ``1.0`` reads as ``1``); values not in ``table`` are kept."""
+    """Map coded values (compared as text; ``1.0`` reads as ``1``); values not in ``table`` are kept.
+
+    When every value of ``table`` is text the result is a text column (unlisted codes as their text), whatever the
+    source type was, so that a partitioned read declares the same type as each partition holds.
+    """
     from .readers._util import _series_to_str
 
-    text = _series_to_str(series) if not isinstance(series.dtype, pd.StringDtype) else series
+    text = _series_to_str(series)
     mapped = text.map(table)
+    if _all_text(table):
+        return mapped.where(mapped.notna(), text).astype("str")
     hit = mapped.notna() & series.notna()
     if not hit.any():
         return series
-    out = series.astype(object).where(~hit, mapped)
-    return out.astype("str") if all(isinstance(v, str) for v in table.values()) else out
+    return series.astype(object).where(~hit, mapped)
+
+
+def _all_text(table: dict[str, Any]) -> bool:
+    return all(isinstance(v, str) for v in table.values())
 
 
 def _map_values(entry: CatalogEntry, obj: Any) -> Any:
@@ -127,5 +136,6 @@ def _map_values(entry: CatalogEntry, obj: Any) -> Any:
         return obj
     for field in present:  # Dask (-GeoPandas) frames: the same per partition
         table = entry.values[field]
-        obj = obj.assign(**{field: obj[field].map_partitions(_map_series, table, meta=(field, "object"))})
+        meta = (field, "str" if _all_text(table) else "object")
+        obj = obj.assign(**{field: obj[field].map_partitions(_map_series, table, meta=meta)})
     return obj

@@ -242,6 +242,8 @@ def load_to_postgis(catalog, url: str, out, *, schema: str = "cim", replace: boo
                 if path.is_dir() and entry.format == "parquet":
                     keys = _hive_keys(path)
                     n = loader.write(entry.name, _folder_chunks(path, result.problems, entry.name), index=keys)
+                    # the parts are copied as they are, in their source names: the mapping still applies on read
+                    doc.update({k: dict(v) for k, v in (("columns", entry.columns), ("values", entry.values)) if v})
                     if "date" in keys:
                         options["partition_column"] = "date"
                 else:

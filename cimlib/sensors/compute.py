@@ -165,20 +165,22 @@ def good_readings(tasks, devices: pd.DataFrame, p0_ms: int, n_days: int):
     """The good readings of the tasks' files as a Dask frame ``device_id, ts, value`` (for the anomaly detection).
 
     Rows of unknown devices, with a missing or out-of-period time, or with a non-finite value are left out (the
-    scan counts them). ``device_id`` is categorical over the register's ids.
+    scan counts them). ``device_id`` is categorical over the register's ids. Each task's files are read with its
+    column mapping (:attr:`~cimlib.sensors.readings.ReadingTask.columns`), so the frame has the schema's field names.
     """
     import dask
     import dask.dataframe as dd
 
     ids = pd.Index(devices["device_id"].to_numpy(dtype=object))
-    parts = [dask.delayed(_good_part, pure=True)(t.paths, ids, p0_ms, n_days) for t in tasks]
+    parts = [dask.delayed(_good_part, pure=True)(t.paths, ids, p0_ms, n_days, t.columns, t.values) for t in tasks]
     meta = _good_part([], ids, p0_ms, n_days)
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
-def _good_part(paths, ids: pd.Index, p0_ms: int, n_days: int) -> pd.DataFrame:
+def _good_part(paths, ids: pd.Index, p0_ms: int, n_days: int, columns: dict | None = None,
+               values: dict | None = None) -> pd.DataFrame:
     spec = ScanSpec(device_ids=ids.to_numpy(), p0_ms=p0_ms, n_days=n_days)
-    dev, rel, val, _, _ = read_good_rows(paths, spec, receive_time=False)
+    dev, rel, val, _, _ = read_good_rows(paths, spec, receive_time=False, columns=columns, values=values)
     return pd.DataFrame({"device_id": pd.Categorical.from_codes(dev, categories=ids),
                          "ts": (rel + p0_ms).astype("datetime64[ms]"), "value": val})
 

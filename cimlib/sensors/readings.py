@@ -17,6 +17,12 @@ register, or missing), ``ts_invalid`` (missing or unparseable time), ``ts_out_of
 ``value_invalid`` (missing, non-numeric or not finite). A file that cannot be read at all becomes a failed-input
 row naming the file; the rest of the run completes.
 
+A department may deliver the readings under its own column names (``设备编号, 采集时间, 监测值, 接收时间``): the
+catalog entry's ``columns:`` mapping (source name -> schema field) travels with each task
+(:func:`catalog_reading_tasks`), a task asks its files for the source names of the fields it needs and renames the
+Arrow columns to the field names right after reading (no copy); ``values:`` of those fields (coded values) are
+mapped on each column's distinct values. The scan never reads a column it does not use (``metric``, ``quality``).
+
 Timestamps are naive local time (Asia/Shanghai), the convention of the reading files; tz-aware columns are
 converted. Distinct timestamps and duplicates are counted within a task (a day partition): two copies of one reading
 in files of different days are not paired here (``standards_checks`` rule RDG-004 finds them).
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +54,33 @@ BAD_KINDS = {
 BAD_SAMPLE_ROWS = 20
 """Bad rows kept as examples per kind and task (all are counted)."""
 
+SCAN_FIELDS = ("device_id", "ts", "value")
+"""Schema fields of the readings every scan needs (``received_at`` is read too where the source has it)."""
+
 _DATE_DIR = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
 class ReadingTask:
-    """The files one Dask task reads: all files of one ``date=`` partition, or one unpartitioned file."""
+    """The files one Dask task reads: all files of one ``date=`` partition, or one unpartitioned file.
+
+    Attributes
+    ----------
+    label : str
+        ``YYYY-MM-DD`` of a day partition, else the file (or database source) name.
+    paths : tuple
+        Parquet files, or one database table source.
+    columns : dict of str to str
+        The readings entry's column mapping, source name -> schema field (empty: the source uses the field names).
+    values : dict of str to dict
+        The entry's coded values per schema field (source value as text -> value).
+    """
 
     label: str
     paths: tuple[str, ...]
+    columns: dict[str, str] = field(default_factory=dict, hash=False)
+    values: dict[str, dict] = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -181,7 +204,8 @@ def catalog_reading_tasks(catalog, period: str | None = None, name: str = "readi
     """The reading tasks of a catalog entry: files grouped by :func:`reading_tasks`, or database days.
 
     A ``postgis`` entry with ``options.partition_column`` gives one task per day of that column (a task reads
-    its rows with one query); without it, the whole table is one task.
+    its rows with one query); without it, the whole table is one task. Each task carries the entry's ``columns``
+    and ``values`` mapping, so that it reads the department's column names as schema fields.
 
     Parameters
     ----------
@@ -200,15 +224,22 @@ def catalog_reading_tasks(catalog, period: str | None = None, name: str = "readi
     CatalogError
         If the entry is missing or its source cannot be reached.
     """
+    entry = catalog[name]
     inputs = catalog.inputs(name)
     remote = [s for s in inputs if is_remote(s)]
     if not remote:
-        return reading_tasks(inputs, period)
-    from cimlib.catalog.readers.postgis import day_sources
+        tasks = reading_tasks(inputs, period)
+    else:
+        from cimlib.catalog.readers.postgis import day_sources
 
-    column = catalog[name].options.get("partition_column")
-    parts = day_sources(remote[0], column) if column else [(remote[0].label, remote[0])]
-    return of_period([ReadingTask(label, (src,)) for label, src in parts], period)
+        column = entry.options.get("partition_column")
+        column = entry.source_column(column) if column else None  # the field name or the source name
+        parts = day_sources(remote[0], column) if column else [(remote[0].label, remote[0])]
+        tasks = of_period([ReadingTask(label, (src,)) for label, src in parts], period)
+    if entry.columns or entry.values:
+        mapping = {"columns": dict(entry.columns), "values": {f: dict(v) for f, v in entry.values.items()}}
+        tasks = [replace(t, **mapping) for t in tasks]
+    return tasks
 
 
 def of_period(tasks: list[ReadingTask], period: str | None) -> list[ReadingTask]:
@@ -298,12 +329,52 @@ def _raw_ids(raw_parts, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _source_names(columns: dict[str, str] | None) -> dict[str, str]:
+    """Source column of each field the scan reads (the field name itself where it is not mapped)."""
+    reverse = {t: s for s, t in (columns or {}).items()}
+    return {f: reverse.get(f, f) for f in (*SCAN_FIELDS, "received_at")}
+
+
+def _label(field_name: str, source: str) -> str:
+    """``device_id`` or, when mapped, ``设备编号（字段 device_id）`` (for messages: the name the file has)."""
+    return field_name if source == field_name else f"{source}（字段 {field_name}）"
+
+
+def _map_coded(table, values: dict[str, dict] | None):
+    """``table`` with the coded values of its fields mapped (``values:`` of the catalog entry).
+
+    Each column is dictionary-encoded and only its distinct values are mapped (as :meth:`Catalog.read` maps them:
+    compared as text, unlisted values kept), then taken back to the rows: vectorized, whatever the row count.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cimlib.catalog._conform import _map_series
+
+    for name in [f for f in (values or {}) if f in table.column_names]:
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        words = encoded.dictionary.to_pandas()
+        mapped = _map_series(words, values[name])
+        if mapped is words:
+            continue
+        try:
+            dictionary = pa.array(mapped, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers and text mixed: all as text
+            dictionary = pa.array([None if pd.isna(v) else str(v) for v in mapped], pa.string())
+        table = table.set_column(table.column_names.index(name), name, pc.take(dictionary, encoded.indices))
+    return table
+
+
 def _empty_partial(label: str) -> dict:
     return {"daily": None, "bad_counts": dict.fromkeys(BAD_KINDS, 0), "bad_samples": [], "failed": [],
             "alarm_rows": None, "last_rows": None, "hourly": None, "rows_read": 0, "label": label}
 
 
-def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive_time: bool = True):
+def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive_time: bool = True,
+                   columns: dict[str, str] | None = None, values: dict[str, dict] | None = None):
     """Read files and keep their good rows; bad rows are counted and sampled, unreadable files recorded.
 
     Parameters
@@ -316,6 +387,11 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
         Partial to record ``rows_read``, ``bad_counts``, ``bad_samples`` and ``failed`` into (a new one if omitted).
     receive_time : bool, default True
         Also read ``received_at`` where the file has it.
+    columns : dict of str to str, optional
+        Column mapping of the readings entry, source name -> schema field (:attr:`ReadingTask.columns`): the files
+        are asked for the source names and the columns renamed to the fields right after reading.
+    values : dict of str to dict, optional
+        Coded values per schema field (:attr:`ReadingTask.values`), mapped on the fields read.
 
     Returns
     -------
@@ -327,18 +403,24 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
     import pyarrow.parquet as pq
 
     result = result if result is not None else _empty_partial("")
+    source = _source_names(columns)
+    labels = {f: _label(f, s) for f, s in source.items()}
     parts = []
     for path in paths:
         remote = is_remote(path)
         try:
             table = path.read_arrow() if remote else None
             names = table.column_names if remote else pq.read_schema(path).names
-            missing = [c for c in ("device_id", "ts", "value") if c not in names]
+            missing = [labels[f] for f in SCAN_FIELDS if source[f] not in names]
             if missing:
                 result["failed"].append((str(path), f"缺少必需的列：{', '.join(missing)}"))
                 continue
-            wanted = ["device_id", "ts", "value"] + (["received_at"] if receive_time and "received_at" in names else [])
+            fields = [*SCAN_FIELDS] + (["received_at"] if receive_time and source["received_at"] in names else [])
+            wanted = [source[f] for f in fields]
             table = table.select(wanted) if remote else pq.read_table(path, columns=wanted)
+            if wanted != fields:
+                table = table.rename_columns(fields)  # schema field names from here on (no copy)
+            table = _map_coded(table, values)
         except (OSError, pa.ArrowException) as exc:
             result["failed"].append((str(path), f"无法读取 Parquet 文件：{exc}"))
             continue
@@ -347,7 +429,7 @@ def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive
             continue
         path = str(path)
         try:
-            got = _decode(table, path, spec, result)
+            got = _decode(table, path, spec, result, labels)
         except (TypeError, ValueError, pa.ArrowException) as exc:
             result["failed"].append((path, f"列类型无法识别：{exc}"))
             continue
@@ -373,22 +455,26 @@ def scan_task(task: ReadingTask, spec: ScanSpec) -> dict:
     dict
         ``daily, bad_counts, bad_samples, failed, alarm_rows, last_rows, hourly, rows_read, label``.
     """
-    dev, rel, val, recv, result = read_good_rows(task.paths, spec, _empty_partial(task.label))
+    dev, rel, val, recv, result = read_good_rows(task.paths, spec, _empty_partial(task.label),
+                                                 columns=task.columns, values=task.values)
     if len(dev):
         _reduce(dev, rel, val, recv, spec, result)
     return result
 
 
-def _decode(table, path: str, spec: ScanSpec, result: dict):
-    """Good rows of one file as arrays ``(dev, rel_ms, value, recv_ms)``; bad rows counted and sampled."""
+def _decode(table, path: str, spec: ScanSpec, result: dict, labels: dict[str, str] | None = None):
+    """Good rows of one file (columns named by schema field) as arrays ``(dev, rel_ms, value, recv_ms)``; bad rows
+    counted and sampled. ``labels`` names the columns in messages (source names of a mapped entry)."""
+    labels = labels or {}
     n = table.num_rows
     result["rows_read"] += n
     if n == 0:
         return None
     dev, raw_parts = _device_index(table.column("device_id"), spec.device_ids)
-    ts = _epoch_ms(table.column("ts"), "ts")
+    ts = _epoch_ms(table.column("ts"), labels.get("ts", "ts"))
     val, raw_val = _values(table.column("value"))
-    recv = _epoch_ms(table.column("received_at"), "received_at") if "received_at" in table.column_names else None
+    recv = (_epoch_ms(table.column("received_at"), labels.get("received_at", "received_at"))
+            if "received_at" in table.column_names else None)
     nat = np.iinfo(np.int64).min
     p1 = spec.p0_ms + spec.n_days * DAY_MS
     bad = np.zeros(n, dtype=np.int8)  # 0 good, else 1 + index of the kind

@@ -184,6 +184,7 @@ class PostGISReader(Reader):
         x, y = entry.options.get("x"), entry.options.get("y")
         wanted = self._columns(source, columns, x, y)
         column = entry.options.get("partition_column")
+        column = entry.source_column(column) if column else None  # the field name is accepted too
         if column:
             return self._dask(entry, source, column, wanted, x, y)
         chunk = int(entry.options.get("chunksize", 100_000))
