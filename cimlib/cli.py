@@ -58,6 +58,7 @@ def main() -> None:
     \b
     常用流程：
       cim demo                     生成样例城市（随州市曾都区）及其数据目录
+      cim catalog init DIR         从部门交付的文件夹生成数据目录草稿（推断数据集类型与字段映射）
       cim inventory                列出数据目录中的全部数据资源（数据资源清单）
       cim check                    按标准检查数据，输出问题清单（findings）与汇总
       cim metrics                  计算验收指标（治理率、编码率、上图率、合格率、覆盖率），按区县/街道/社区和月份
@@ -93,6 +94,42 @@ def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, qui
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"样例城市已生成：{cat}")
+
+
+@main.group()
+def catalog() -> None:
+    """数据目录工具。"""
+
+
+@catalog.command("init")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--city", default=None, metavar="CODE",
+              help="县级行政区划代码（GB/T 2260，如 421303）；默认由数据中的区划代码推断。")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("data_catalog.yaml"),
+              show_default=True, help="写出的数据目录文件（其中的路径相对于该文件所在文件夹）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的 --out 文件。")
+def catalog_init(folder: Path, city: str | None, out: Path, force: bool) -> None:
+    """从部门交付的文件夹生成数据目录草稿：逐个文件、图层、工作表推断数据集类型、字段映射、编码与坐标系。
+
+    \b
+    每个条目附注释说明推断依据；置信度低的标注“# 待确认”，未能映射的必填字段列在注释中。
+    交付文件夹只读：不向其中写入任何文件。核对后即可用于 cim check --catalog OUT。
+    """
+    from cimlib.catalog.onboard import check_loadable, scaffold_catalog, table_text, write_scaffold
+
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} 已存在，未覆盖；确认要覆盖请加 --force，或用 --out 指定其他文件")
+    try:
+        scaffold = scaffold_catalog(folder, city=city)
+        path = write_scaffold(scaffold, out, force=force)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(table_text(scaffold.table()))
+    todo = sum(e.to_confirm for e in scaffold.entries)
+    click.echo(f"数据目录草稿：{len(scaffold.entries)} 个条目，{todo} 处待确认 → {path}")
+    problem = check_loadable(path)
+    if problem:
+        click.echo(f"注意：写出的目录尚不能直接加载，请按提示修改：\n{problem}", err=True)
 
 
 @main.command()
