@@ -2,8 +2,8 @@
 # 一键安装并运行主流程：创建 .venv/，安装锁定版本的依赖，生成样例城市，运行主流程，输出到 reports/。
 # Usage: bash scripts/setup.sh            (CIM_SEED, CIM_SCALE=small|medium|large, CIM_CITY override the sample city)
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-echo "==> 生成样例城市（seed=${CIM_SEED:-7}, scale=${CIM_SCALE:-small}, city=${CIM_CITY:-421303}）"
-.venv/bin/cim demo --seed "${CIM_SEED:-7}" --scale "${CIM_SCALE:-small}" --city "${CIM_CITY:-421303}"
+echo "==> 生成样例城市及其部门交付形态（seed=${CIM_SEED:-7}, scale=${CIM_SCALE:-small}, city=${CIM_CITY:-421303}）"
+.venv/bin/cim demo --seed "${CIM_SEED:-7}" --scale "${CIM_SCALE:-small}" --city "${CIM_CITY:-421303}" --delivery
 echo "==> 主流程：数据目录清单"
 .venv/bin/cim inventory --out reports/inventory
 echo "==> 主流程：标准检查"
