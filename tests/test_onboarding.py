@@ -103,7 +103,8 @@ def test_metrics_of_houses_and_addresses_are_equal(onboarded, sample_cities):
     city, catalog, truth, _ = onboarded
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = compute_metrics(catalog).metrics
+        result = compute_metrics(catalog)
+    got = result.metrics
     plain = sample_cities.metrics(truth["seed"]).metrics
     plain = plain[plain["period"] == "2024-09"]
     names = _by_schema(catalog)
@@ -113,3 +114,8 @@ def test_metrics_of_houses_and_addresses_are_equal(onboarded, sample_cities):
         y = got[got["dataset"] == names[schema]].set_index(key)[["numerator", "denominator", "value"]].sort_index()
         assert len(x) > 0 and x.index.equals(y.index), schema
         pd.testing.assert_frame_equal(x, y, check_dtype=False)
+    # the evidence names the department's column beside the field: 未赋码（house_code（源字段 房屋代码） 为空）
+    houses = _entry_for(catalog, city, next(f for f in truth["files"] if f["schema"] == "houses"))
+    reasons = result.evidence.loc[result.evidence["dataset"] == houses.name, "reason"].astype(str)
+    uncoded = reasons[reasons.str.startswith("未赋码")]
+    assert len(uncoded) > 0 and uncoded.str.contains(f"源字段 {houses.source_column('house_code')}").all()

@@ -288,7 +288,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         fr = frame[scope]
         lk = links[scope].reset_index(drop=True)
         buckets = areas.bucket(fr)
-        st = record_status(name, fr, f, lk, cls, id_col, buckets)
+        st = record_status(name, fr, f, lk, cls, id_col, buckets, run.catalog[name].field_label(cls.code_column))
         statuses[key], frames[key], findings[key] = st, fr, f
         sha = run.fingerprint(deps, period)
         c = st.assign(received=1).groupby("bucket")[["received", "governed", "coded", "on_map"]].sum()

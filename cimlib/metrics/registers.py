@@ -44,7 +44,7 @@ def _failing(ids: pd.Series, findings: pd.DataFrame, dims: np.ndarray, dim: str)
 
 
 def record_status(dataset: str, frame: pd.DataFrame, findings: pd.DataFrame, links: pd.DataFrame, cls: RegisterClass,
-                  id_column: str, buckets: np.ndarray) -> pd.DataFrame:
+                  id_column: str, buckets: np.ndarray, code_label: str | None = None) -> pd.DataFrame:
     """Governed / coded / on-map status of every record of a register snapshot.
 
     Parameters
@@ -61,6 +61,9 @@ def record_status(dataset: str, frame: pd.DataFrame, findings: pd.DataFrame, lin
     id_column : str
     buckets : numpy.ndarray
         Community-level bucket of each record (:meth:`cimlib.metrics._areas.Areas.bucket`).
+    code_label : str, optional
+        How reasons name the code field (``house_code（源字段 房屋代码）`` for a mapped catalog entry); default
+        the field name.
 
     Returns
     -------
@@ -82,7 +85,7 @@ def record_status(dataset: str, frame: pd.DataFrame, findings: pd.DataFrame, lin
     link_reason = links["reason"].astype(object).to_numpy()
     reason = np.select(
         [~governed, ~has_code & governed, code_fail & governed, ~on_map & governed & (link_reason != ""), ~on_map & governed],
-        [("未通过治理：" + gov_msg.fillna("")).to_numpy(), np.full(len(ids), f"未赋码（{cls.code_column} 为空）"),
+        [("未通过治理：" + gov_msg.fillna("")).to_numpy(), np.full(len(ids), f"未赋码（{code_label or cls.code_column} 为空）"),
          ("编码问题：" + code_msg.fillna("")).to_numpy(), ("未上图：" + pd.Series(link_reason)).to_numpy(),
          ("未上图：" + map_msg.fillna("")).to_numpy()], "")
     return pd.DataFrame({"dataset": dataset, "record_id": ids.to_numpy(), "bucket": buckets, "governed": governed,
