@@ -138,7 +138,23 @@ def sniff(path: Path) -> str | None:
         return "html"
     if start.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in start:
         return "xml-excel"
-    return "text"
+    return "text" if _looks_tabular(text) else None
+
+
+def _looks_tabular(text: str) -> bool:
+    """Whether text reads as a delimited table: two or more lines sharing a delimiter the same number of times.
+
+    A line of prose (``this is not parquet``) is text but no table: reading it as CSV would turn a broken file into
+    an empty dataset instead of an error.
+    """
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the head may cut the last line
+    if len(lines) < 2:
+        return False
+    head = lines[:5]
+    return any(head[0].count(d) > 0 and all(line.count(d) == head[0].count(d) for line in head)
+               for d in (",", ";", "\t", "|", "，"))
 
 
 def _as_text(head: bytes, complete: bool) -> str | None:
