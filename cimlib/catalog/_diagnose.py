@@ -142,19 +142,19 @@ def sniff(path: Path) -> str | None:
 
 
 def _looks_tabular(text: str) -> bool:
-    """Whether text reads as a delimited table: two or more lines sharing a delimiter the same number of times.
+    """Whether text reads as a delimited table: consecutive lines sharing a delimiter the same number of times.
 
-    A line of prose (``this is not parquet``) is text but no table: reading it as CSV would turn a broken file into
-    an empty dataset instead of an error.
+    Title or note lines above the header are allowed. A line of prose (``this is not parquet``) is text but no
+    table: reading it as CSV would turn a broken file into an empty dataset instead of an error.
     """
     lines = [line for line in text.splitlines()[:50] if line.strip()]
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+    if len(lines) > 2 and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # the head may cut the last line
-    if len(lines) < 2:
-        return False
-    head = lines[:5]
-    return any(head[0].count(d) > 0 and all(line.count(d) == head[0].count(d) for line in head)
-               for d in (",", ";", "\t", "|", "，"))
+    for d in (",", ";", "\t", "|", "，"):
+        counts = [line.count(d) for line in lines[:12]]
+        if any(a == b > 0 for a, b in zip(counts, counts[1:])):
+            return True
+    return False
 
 
 def _as_text(head: bytes, complete: bool) -> str | None:

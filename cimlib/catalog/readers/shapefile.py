@@ -14,7 +14,8 @@ from typing import Any
 from ._ogr import OgrReader
 from ._util import catalog_warn, decodes, normalize_encoding
 
-__all__ = ["ShapefileReader", "detect_dbf_encoding", "LANGUAGE_DRIVERS", "shp_records", "dbf_records", "write_shx"]
+__all__ = ["ShapefileReader", "detect_dbf_encoding", "dbf_field_names", "LANGUAGE_DRIVERS", "shp_records",
+           "dbf_records", "write_shx"]
 
 #: dBASE language driver id (byte 29 of the ``.dbf`` header) -> encoding. ``0x00`` (unset) and ``0x57``
 #: ("current ANSI code page", written by ArcGIS on any Windows locale) are deliberately absent: they say
@@ -123,8 +124,52 @@ def write_shx(shp: Path, shx: Path) -> int:
     return len(offsets)
 
 
+def dbf_field_names(dbf: Path) -> list[bytes]:
+    """Raw field names of a ``.dbf`` (the 32-byte field descriptors after the 32-byte header, each name the first
+    11 bytes, NUL-terminated), up to the ``0x0D`` terminator or the header length.
+
+    Parameters
+    ----------
+    dbf : pathlib.Path
+        The ``.dbf`` file.
+
+    Returns
+    -------
+    list of bytes
+        One name per field, undecoded; empty for a file shorter than its header.
+    """
+    with open(dbf, "rb") as fh:
+        header = fh.read(32)
+        if len(header) < 32:
+            return []
+        header_length = struct.unpack("<H", header[8:10])[0]
+        descriptors = fh.read(max(header_length - 32, 0))
+    names = []
+    for start in range(0, len(descriptors) - 31, 32):
+        if descriptors[start] == 0x0D:
+            break
+        names.append(descriptors[start:start + 11].split(b"\0", 1)[0])
+    return names
+
+
+def _names_decode(names: list[bytes], encoding: str) -> bool:
+    """Whether every field name decodes with ``encoding``; a multibyte character cut by the 10-byte limit at the end
+    of a name is allowed."""
+    import codecs
+
+    for name in names:
+        try:
+            codecs.getincrementaldecoder(encoding)(errors="strict").decode(name, final=False)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
 def detect_dbf_encoding(path: Path, entry: str | None = None) -> str:
     """Find the attribute encoding of a shapefile: ``.cpg``, then the ``.dbf`` language driver, then the bytes.
+
+    The bytes looked at are the records and the field names: a register whose values are codes and numbers (plain
+    ASCII) can still have Chinese field names in GBK (``建筑物编号``), which read as UTF-8 would come out garbled.
 
     Parameters
     ----------
@@ -154,9 +199,10 @@ def detect_dbf_encoding(path: Path, entry: str | None = None) -> str:
         return LANGUAGE_DRIVERS[header[29]]
     records, header_length, record_length = struct.unpack("<IHH", header[4:12])
     body = {"offset": header_length, "length": records * record_length}
-    if decodes(dbf, "utf-8", **body):
+    names = dbf_field_names(dbf)
+    if _names_decode(names, "utf-8") and decodes(dbf, "utf-8", **body):
         return "UTF-8"
-    if decodes(dbf, "gb18030", **body):
+    if _names_decode(names, "gb18030") and decodes(dbf, "gb18030", **body):
         return "GB18030"
     catalog_warn("无法判定 .dbf 属性编码（非 UTF-8、非 GBK），按 GB18030 读取，可能出现乱码；请在 options.encoding 中声明", entry, dbf)
     return "GB18030"
