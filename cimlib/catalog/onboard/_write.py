@@ -22,6 +22,11 @@ def _scalar(value: Any) -> str:
     """One YAML scalar (or flow collection) on one line, quoted when needed."""
     text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10**9, sort_keys=False)
     text = text.strip()
+    if "\n" in text.removesuffix("\n...").strip():
+        # a header cell broken over lines (公民身份\n号码): plain and single-quoted YAML would fold the line break
+        # onto the next line, out of the entry's indentation; double quotes keep it on one line as \n
+        text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10**9, sort_keys=False,
+                              default_style='"').strip()
     if text.endswith("\n..."):
         text = text[:-4].strip()
     if text.endswith("..."):

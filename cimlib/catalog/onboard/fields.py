@@ -312,6 +312,7 @@ _BRACKETS = re.compile(r"[\(\[\{<【〔［《][^\)\]\}>】〕］》]*[\)\]\}>】
 _DECOR = re.compile(r"[\s*※★☆#＊:：'\"`]+")
 _SEGMENT = re.compile(r"[_\-/\\.|]")
 _DUP_SUFFIX = re.compile(r"_\d{1,2}$")
+_SEPARATORS = re.compile(r"[_\-\s.]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -351,11 +352,20 @@ def _variants(name: str) -> list[tuple[str, float, str]]:
     return out
 
 
+def _compact(text: str) -> str:
+    """An English identifier without separators: ``room_no``, ``roomNo`` (lower-cased ``roomno``), ``ROOM-NO`` and
+    ``room no`` all read ``roomno``, as platform exports (camelCase) and databases (snake_case) write one name."""
+    return _SEPARATORS.sub("", text)
+
+
 @lru_cache(maxsize=4096)
-def _synonym_forms(synonym: str) -> tuple[str, str]:
-    """Normalised synonym, with and without brackets."""
+def _synonym_forms(synonym: str) -> tuple[str, ...]:
+    """Normalised synonym, without brackets, and (English names) without separators (``room_no`` -> ``roomno``)."""
     norm = normalize_name(synonym)
-    return norm, _BRACKETS.sub("", norm) or norm
+    bare = _BRACKETS.sub("", norm) or norm
+    if _CJK.search(norm):
+        return norm, bare
+    return norm, bare, _compact(bare)
 
 
 def _gbk(text: str) -> bytes:
@@ -404,9 +414,11 @@ def name_score(column: object, spec: FieldSpec) -> NameMatch:
     for synonym in spec.names:
         forms = _synonym_forms(synonym)
         for text, factor, how in variants:
-            if text in forms:
+            if text in forms[:2]:
                 if factor > best.score:
                     best = NameMatch(factor, synonym, how)
+            elif len(forms) > 2 and _compact(text) == forms[2] and 0.97 * factor > best.score:
+                best = NameMatch(round(0.97 * factor, 3), synonym, "英文名的驼峰、下划线写法不同，去掉分隔后同名")
         if best.score >= 1.0:
             return best
         if best.score < 0.9 and _truncated(col, forms[0]):
