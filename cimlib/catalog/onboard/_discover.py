@@ -374,34 +374,6 @@ def _geometry_base(name: str | None) -> str | None:
     return text or None
 
 
-def _dbf_names_encoding(path: Path, detected: str, has_cpg: bool, dbf: Path) -> str:
-    """The ``.dbf`` encoding, also judged from the field names in its header.
-
-    The records alone can be plain ASCII (codes and numbers) while the field names are Chinese in GBK; a
-    ``.cpg`` file, when present, is trusted as it is.
-    """
-    if has_cpg or detected.upper().replace("-", "") not in ("UTF8",):
-        return detected
-    with open(dbf, "rb") as fh:
-        header = fh.read(32)
-        if len(header) < 32:
-            return detected
-        size = int.from_bytes(header[8:10], "little")
-        descriptors = fh.read(max(size - 32, 0))
-    names = b"".join(descriptors[i:i + 11].split(b"\0")[0] for i in range(0, len(descriptors) - 31, 32)
-                     if descriptors[i:i + 1] != b"\r")
-    try:
-        names.decode("utf-8")
-        return detected
-    except UnicodeDecodeError:
-        pass
-    try:
-        names.decode("gb18030")
-        return "GB18030"
-    except UnicodeDecodeError:
-        return detected
-
-
 def _ogr_sources(path: Path, fmt: str, sample_rows: int) -> list[Source]:
     import pyogrio
 
@@ -410,15 +382,17 @@ def _ogr_sources(path: Path, fmt: str, sample_rows: int) -> list[Source]:
     notes: list[str] = []
     encoding = None
     if fmt == "shapefile":
-        from ..readers.shapefile import _sidecar, detect_dbf_encoding
+        from ..readers.shapefile import _sidecar, cut_field_names, detect_dbf_encoding
 
         if _sidecar(path, ".shx") is None:
             raise _Unusable("shapefile 缺少 .shx 索引文件：请向部门索取 .shx，或由读取时重建（SHAPE_RESTORE_SHX）")
         if _sidecar(path, ".dbf") is None:
             raise _Unusable("shapefile 缺少 .dbf 属性表：没有属性的图层无法映射字段，请向部门索取 .dbf")
-        encoding = _dbf_names_encoding(path, detect_dbf_encoding(path), _sidecar(path, ".cpg") is not None,
-                                       _sidecar(path, ".dbf"))
+        encoding = detect_dbf_encoding(path)  # field names judged as well as records
         kwargs["encoding"] = encoding
+        cut = cut_field_names(path, encoding)
+        if cut is not None and cut.cut:
+            notes.append(f"字段名被 10 字节上限截断在汉字中间（UTF-8），按完整的字读取：{'、'.join(cut.cut)}")
         if _sidecar(path, ".cpg") is None and encoding.upper() not in ("UTF-8", "UTF8"):
             options["encoding"] = "GBK" if encoding.upper() in ("GB18030", "CP936", "GBK") else encoding
             notes.append(f".dbf 属性为 {options['encoding']} 编码（没有 .cpg 文件）")
@@ -432,18 +406,21 @@ def _ogr_sources(path: Path, fmt: str, sample_rows: int) -> list[Source]:
             raise _Unusable("数据库中没有图层")
     else:
         layers = [None]
+    read_info, read_dataframe = pyogrio.read_info, pyogrio.read_dataframe
+    if fmt == "shapefile":
+        from ..readers.shapefile import read_shapefile as read_dataframe, shapefile_info as read_info
     out = []
     for layer in layers:
         lk = dict(kwargs)
         if layer is not None:
             lk["layer"] = layer
         try:
-            info = pyogrio.read_info(path, **lk)
-            frame = pyogrio.read_dataframe(path, max_features=sample_rows, **lk)
+            info = read_info(path, **lk)
+            frame = read_dataframe(path, max_features=sample_rows, **lk)
         except UnicodeDecodeError as exc:
             if fmt == "shapefile":
-                raise _Unusable(f"字段名或属性不能按 {encoding} 解码：多半是 UTF-8 的中文字段名被截断为 10 字节时切断了汉字，"
-                                "GDAL 无法读取；请让部门改用 GBK 编码导出 shapefile，或改交 GeoPackage / File Geodatabase"
+                raise _Unusable(f"属性值不能按 {encoding} 解码：.cpg 声明的编码或自动判断的编码与文件实际编码不符；"
+                                "请向部门确认导出编码（常见为 GBK 或 UTF-8），在目录中用 options.encoding 声明"
                                 f"（{exc}）") from exc
             raise
         geometry = None
@@ -460,7 +437,7 @@ def _ogr_sources(path: Path, fmt: str, sample_rows: int) -> list[Source]:
         sample = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
         rows = info.get("features")
         if rows is None or rows < 0:
-            rows = len(pyogrio.read_dataframe(path, read_geometry=False, columns=[], **lk))
+            rows = len(read_dataframe(path, read_geometry=False, columns=[], **lk))
         crs = info.get("crs")
         src = Source(path=path, format=fmt, layer=layer, options=dict(options), columns=[str(c) for c in sample.columns],
                      sample=sample, geometry_type=geometry, bounds=bounds, crs=crs, rows=int(rows), encoding=encoding,
@@ -706,9 +683,9 @@ def _csv_sources(path: Path, sample_rows: int, skipped: list[Skipped]) -> list[S
     frame = pd.read_csv(path, sep=sep, encoding=encoding, header=header, nrows=sample_rows, dtype=str,
                         skip_blank_lines=True, on_bad_lines="skip", encoding_errors="replace")
     if isinstance(header, list):
-        from ..readers.xlsx import flatten_header
+        from ..readers.csv import csv_header_names
 
-        frame.columns = flatten_header(frame.columns)
+        frame.columns = csv_header_names(frame.columns)  # as the csv reader names them (group titles filled)
     options: dict[str, Any] = {}
     accepted = READERS["csv"].options if "csv" in READERS else {}
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -841,10 +818,12 @@ def distinct_values(source: Source, column: str, limit: int = 200) -> list[str] 
                                  encoding=source.encoding or "utf-8", header=source.header_rows - 1,
                                  encoding_errors="replace", on_bad_lines="skip")[column]
         elif source.format in ("shapefile", "gpkg", "filegdb", "geojson"):
-            import pyogrio
+            from pyogrio import read_dataframe
 
+            if source.format == "shapefile":
+                from ..readers.shapefile import read_shapefile as read_dataframe
             kwargs = {k: v for k, v in (("layer", source.layer), ("encoding", source.encoding)) if v}
-            series = pyogrio.read_dataframe(source.path, columns=[column], read_geometry=False, **kwargs)[column]
+            series = read_dataframe(source.path, columns=[column], read_geometry=False, **kwargs)[column]
         elif source.format in ("parquet", "geoparquet"):
             import pyarrow.dataset as ds
 

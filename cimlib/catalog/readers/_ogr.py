@@ -1,17 +1,17 @@
-"""Common base of the readers backed by GDAL/OGR through pyogrio (GeoPackage, Shapefile, FileGDB, GeoJSON)."""
+"""Common bases of the readers backed by GDAL/OGR through pyogrio (GeoPackage, Shapefile, FileGDB, GeoJSON)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ReadError
 from ._base import Reader
 from ._util import as_str_columns, string_columns
 
-__all__ = ["OgrReader", "choose_layer"]
+__all__ = ["OgrReader", "LayeredOgrReader", "choose_layer"]
 
 
 def choose_layer(entry, path: Path, source: Any = None, *, container: str = "文件") -> dict[str, Any]:
@@ -105,6 +105,78 @@ class OgrReader(Reader):
         """
         return path
 
+    def ogr_read(self, entry, path: Path, source: Any, columns: Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """Read ``source`` with :func:`pyogrio.read_dataframe`; a subclass may read some files another way.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry (for warnings).
+        path : pathlib.Path
+            The data file as delivered (for messages).
+        source : object
+            What :meth:`source` gave for it.
+        columns : sequence of str, optional
+            Attribute columns to read (all when ``None``).
+        **kwargs
+            Keyword arguments of :meth:`ogr_kwargs`.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or pandas.DataFrame
+            The layer in source column names.
+        """
+        import pyogrio
+
+        return pyogrio.read_dataframe(source, columns=list(columns) if columns is not None else None, **kwargs)
+
+    def ogr_info(self, entry, path: Path, source: Any, **kwargs: Any) -> dict[str, Any]:
+        """Describe ``source`` with :func:`pyogrio.read_info`; a subclass may describe some files another way.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            The data file as delivered.
+        source : object
+            What :meth:`source` gave for it.
+        **kwargs
+            Keyword arguments of :meth:`ogr_kwargs`.
+
+        Returns
+        -------
+        dict
+            As :func:`pyogrio.read_info` (``features``, ``fields``, ``crs``, ``geometry_type``, ``total_bounds``).
+        """
+        import pyogrio
+
+        return pyogrio.read_info(source, **kwargs)
+
+    def read_layer(self, entry, path: Path, columns: Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """Read the layer from :meth:`source` with :meth:`ogr_read`, identifier and ``options.dtype`` columns as
+        strings, the CRS left as the file gives it.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            Data file.
+        columns : sequence of str, optional
+            Attribute columns to read (geometry always read).
+        **kwargs
+            Further keyword arguments for pyogrio (``layer``, ``encoding``).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or pandas.DataFrame
+            The layer in source column names.
+        """
+        with contextlib.ExitStack() as stack:
+            frame = self.ogr_read(entry, path, self.source(entry, path, stack), columns, **kwargs)
+        return as_str_columns(frame, string_columns(entry))
+
     def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
         """Read the layer as a GeoDataFrame in the declared CRS.
 
@@ -129,12 +201,8 @@ class OgrReader(Reader):
             If the file CRS differs from the declared one.
         """
         import geopandas as gpd
-        import pyogrio
 
-        with contextlib.ExitStack() as stack:
-            frame = pyogrio.read_dataframe(self.source(entry, path, stack), columns=list(columns) if columns is not None else None,
-                                           **self.ogr_kwargs(entry, path))
-        frame = as_str_columns(frame, string_columns(entry))
+        frame = self.read_layer(entry, path, columns, **self.ogr_kwargs(entry, path))
         if not isinstance(frame, gpd.GeoDataFrame):  # an attribute table: no CRS to check
             return frame
         return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs, allow_override=True))
@@ -154,10 +222,8 @@ class OgrReader(Reader):
         dict
             See :data:`DESCRIBE_KEYS`.
         """
-        import pyogrio
-
         with contextlib.ExitStack() as stack:
-            info = pyogrio.read_info(self.source(entry, path, stack), **self.ogr_kwargs(entry, path))
+            info = self.ogr_info(entry, path, self.source(entry, path, stack), **self.ogr_kwargs(entry, path))
         rows = info.get("features")
         bounds = info.get("total_bounds")
         geometry_type = info.get("geometry_type")
@@ -170,6 +236,39 @@ class OgrReader(Reader):
             geometry_type=geometry_type if geometry_type not in (None, "Unknown") else None,
             bounds=bounds if bounds is not None and all(map(_finite, bounds)) else None,
         )
+
+
+class LayeredOgrReader(OgrReader):
+    """A data source holding several layers (GeoPackage, File Geodatabase): option ``layer`` (name or index), else
+    the only spatial layer."""
+
+    options = {"layer": (str, int), "dtype": (list, str)}
+    #: How messages call the data source (``文件``, ``文件地理数据库``).
+    container: ClassVar[str] = "文件"
+
+    def ogr_kwargs(self, entry, path: Path) -> dict[str, Any]:
+        """The layer to read, chosen by :func:`choose_layer`: ``options.layer``, otherwise the single layer having
+        geometry.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            The data source (GeoPackage file, ``.gdb`` folder).
+
+        Returns
+        -------
+        dict
+            ``{"layer": ...}``.
+
+        Raises
+        ------
+        ReadError
+            If the named layer does not exist, or no ``layer`` option is given and the source holds several spatial
+            layers (or none); the message lists every layer with its geometry type (``表格`` for tables).
+        """
+        return choose_layer(entry, path, container=self.container)
 
 
 def _finite(value: float) -> bool:

@@ -1,22 +1,78 @@
-"""What office tables carry besides their records: a 合计/总计 row at the foot, or no records at all."""
+"""What office tables carry besides their records: title rows above the header, a header over two rows, a 合计/总计
+row at the foot, or no records at all (shared by the xlsx and csv readers)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ._util import catalog_warn
 
-__all__ = ["drop_total_rows", "warn_if_no_records", "TOTAL_LABELS"]
+__all__ = ["drop_total_rows", "warn_if_no_records", "TOTAL_LABELS", "TITLE_ROWS", "title_rows", "fill_header_level"]
+
+#: Rows (a sheet's, or the non-blank lines of a text table) looked at for title rows above the header.
+TITLE_ROWS = 10
 
 #: Labels of a summary row (after removing blanks): 合计, 总计, 小计, 共计, 总合计, optionally followed by ``：…`` or ``（…）``.
 TOTAL_LABELS = re.compile(r"^(合计|总计|小计|共计|总合计)([:：（(].*)?$")
 _BLANKS = re.compile(r"\s+")
 #: How many rows from the foot are looked at (a 小计 and a 合计, blank rows between).
 _FOOT = 10
+
+
+def title_rows(rows: Sequence[Sequence[Any]], filled: Callable[[Sequence[Any]], int]) -> int:
+    """Leading rows that are a title (one filled cell, or none) above a header of several cells.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        The first rows of the table (cell values, or the cells of text lines).
+    filled : callable
+        ``filled(row) -> int``: how many cells of a row hold something.
+
+    Returns
+    -------
+    int
+        Rows above the header among the first :data:`TITLE_ROWS`; 0 when no row of the first ``TITLE_ROWS + 1``
+        has two filled cells, or when every row is a title.
+    """
+    counts = [filled(row) for row in rows[:TITLE_ROWS + 1]]
+    if max(counts, default=0) < 2:
+        return 0
+    count = 0
+    for cells in counts[:TITLE_ROWS]:
+        if cells > 1:
+            break
+        count += 1
+    return count if count < len(rows) else 0
+
+
+def fill_header_level(labels: list[Any], control: list[bool], blank: Callable[[Any], bool]) -> None:
+    """Forward-fill the blank labels of an upper header row within the same parent, in place, as
+    :func:`pandas.read_excel` does for the cells a merged group title leaves blank.
+
+    Parameters
+    ----------
+    labels : list
+        One header row (changed in place).
+    control : list of bool
+        Shared by the rows of one header, from the top (all ``True`` at first): where a parent ends.
+    blank : callable
+        ``blank(label) -> bool``: whether a cell is blank.
+    """
+    last = labels[0]
+    for i in range(1, len(labels)):
+        if not control[i]:
+            last = labels[i]
+        if blank(labels[i]):
+            labels[i] = last
+        else:
+            control[i] = False
+            last = labels[i]
 
 
 def _label(value: object) -> str | None:

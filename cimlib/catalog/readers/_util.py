@@ -23,6 +23,7 @@ __all__ = [
     "catalog_warn",
     "detect_text_encoding",
     "decodes",
+    "is_utf8",
     "normalize_encoding",
     "as_str_columns",
     "points_from_columns",
@@ -251,6 +252,25 @@ def normalize_encoding(name: str) -> str:
     if name.isdigit():
         return "UTF-8" if name == "65001" else f"CP{name}"
     return name
+
+
+def is_utf8(encoding: str) -> bool:
+    """Whether a codec name designates UTF-8, with or without BOM (``utf-8``, ``UTF8``, ``utf-8-sig``).
+
+    Parameters
+    ----------
+    encoding : str
+        Python codec name (a ``.cpg`` code page goes through :func:`normalize_encoding` first).
+
+    Returns
+    -------
+    bool
+        ``False`` for any other codec and for a name Python does not know.
+    """
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def decodes(data: bytes | Path, encoding: str, *, offset: int = 0, length: int | None = None) -> bool:

@@ -16,12 +16,13 @@ from typing import Any, NamedTuple
 
 from ..errors import ReadError
 from ._base import Reader
-from ._tables import drop_total_rows, warn_if_no_records
+from ._tables import TITLE_ROWS, drop_total_rows, fill_header_level, title_rows, warn_if_no_records
 from ._util import (
     as_str_columns,
     catalog_warn,
     decodes,
     detect_text_encoding,
+    is_utf8,
     points_from_columns,
     string_columns,
     with_columns,
@@ -34,20 +35,8 @@ SEPARATORS = (",", "\t", ";", "|")
 _SEP_NAMES = {",": "逗号（,）", "\t": "制表符（Tab）", ";": "分号（;）", "|": "竖线（|）"}
 #: Bytes of the file looked at to detect the delimiter and title lines.
 _SAMPLE = 1 << 16
-#: Lines looked at for title lines above the header (as the xlsx reader looks at rows).
-_TITLE_ROWS = 10
 #: Lines looked at for the delimiter.
 _SEP_LINES = 200
-
-
-def _is_utf8(encoding: str) -> bool:
-    """Whether a codec name designates UTF-8 (with or without BOM)."""
-    import codecs
-
-    try:
-        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-    except LookupError:
-        return False
 
 
 def csv_encoding(entry, path: Path) -> str:
@@ -83,7 +72,7 @@ def csv_encoding(entry, path: Path) -> str:
         codecs.lookup(declared)
     except LookupError:
         raise ReadError(f"options.encoding 声明的编码 '{declared}' 无法识别", entry=entry.name, path=path) from None
-    if not _is_utf8(declared) and not decodes(path, "ascii") and decodes(path, "utf-8"):
+    if not is_utf8(declared) and not decodes(path, "ascii") and decodes(path, "utf-8"):
         catalog_warn(f"options.encoding 声明为 {declared}，但文件内容是有效的 UTF-8，读取结果可能是乱码", entry.name, path)
     return declared
 
@@ -116,6 +105,11 @@ def _split(lines: Sequence[str], sep: str) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=sep) if row]
 
 
+def _empty_label(label: str) -> bool:
+    """Whether a header cell of a text table is empty (``Unnamed: ...`` already made ``""``)."""
+    return not label
+
+
 def _filled_cells(row: Sequence[str]) -> int:
     """Cells of a line holding something other than blanks."""
     return sum(bool(cell.strip()) for cell in row)
@@ -123,15 +117,7 @@ def _filled_cells(row: Sequence[str]) -> int:
 
 def _title_rows(rows: Sequence[Sequence[str]]) -> int:
     """Leading lines that are a title (one non-empty cell) above a header of several cells, as for a sheet."""
-    width = max((_filled_cells(row) for row in rows[:_TITLE_ROWS + 1]), default=0)
-    if width < 2:
-        return 0
-    count = 0
-    for row in rows[:_TITLE_ROWS]:
-        if _filled_cells(row) > 1:
-            break
-        count += 1
-    return count if count < len(rows) else 0
+    return title_rows(rows, _filled_cells)
 
 
 def _consistent_fields(rows: Sequence[Sequence[str]]) -> int:
@@ -150,7 +136,7 @@ def _separator(lines: Sequence[str], skip: int | None) -> str:
     candidate delimiter and left out)."""
     best, best_fields = ",", 1
     for sep in SEPARATORS:
-        rows = _split(lines[:_SEP_LINES + _TITLE_ROWS], sep)
+        rows = _split(lines[:_SEP_LINES + TITLE_ROWS], sep)
         top = _title_rows(rows) if skip is None else skip
         fields = _consistent_fields(rows[top:top + _SEP_LINES])
         if fields > best_fields:
@@ -188,20 +174,6 @@ def detect_separator(path: Path, encoding: str, sample: int = _SAMPLE, *, skip: 
     return _separator(lines, skip) if lines else ","
 
 
-def _fill_level(labels: list[str], control: list[bool]) -> None:
-    """Forward-fill the blank labels of an upper header level within the same parent (as the xlsx reader and
-    :func:`pandas.read_excel` do for the cells a merged group title leaves blank in a text export)."""
-    last = labels[0]
-    for i in range(1, len(labels)):
-        if not control[i]:
-            last = labels[i]
-        if not labels[i]:
-            labels[i] = last
-        else:
-            control[i] = False
-            last = labels[i]
-
-
 def csv_header_names(columns) -> list[str]:
     """Column names of a text table read with a header over several rows, flattened into single names.
 
@@ -230,7 +202,7 @@ def csv_header_names(columns) -> list[str]:
               for k in range(len(tuples[0]))]
     control = [True] * len(tuples)
     for labels in levels[:-1]:
-        _fill_level(labels, control)
+        fill_header_level(labels, control, _empty_label)
     return flatten_header(list(zip(*levels)))
 
 
@@ -310,7 +282,7 @@ class CsvReader(Reader):
         if declared is not None:
             header = declared[0] if isinstance(declared, list) and len(declared) == 1 else declared
             return _Layout(encoding, sep, header)
-        rows = _split(lines[:_TITLE_ROWS + 1], sep)
+        rows = _split(lines[:TITLE_ROWS + 1], sep)
         top = _title_rows(rows)
         if top and warn:
             title = next((cell.strip() for row in rows[:top] for cell in row if cell.strip()), "")

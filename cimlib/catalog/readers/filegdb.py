@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from ._ogr import OgrReader, choose_layer
+from ._ogr import LayeredOgrReader
 from ._util import list_files
 
 __all__ = ["FileGDBReader"]
 
 
-class FileGDBReader(OgrReader):
+class FileGDBReader(LayeredOgrReader):
     """Esri File Geodatabase layer (feature class or table); option ``layer`` (name or index), else the only
     spatial layer.
 
@@ -22,30 +21,7 @@ class FileGDBReader(OgrReader):
     name = "filegdb"
     accepts_folder = True
     suffixes = (".gdb",)
-    options = {"layer": (str, int), "dtype": (list, str)}
-
-    def ogr_kwargs(self, entry, path: Path) -> dict[str, Any]:
-        """Choose the layer: ``options.layer``, otherwise the single feature class having geometry.
-
-        Parameters
-        ----------
-        entry : CatalogEntry
-            Catalog entry.
-        path : pathlib.Path
-            The ``.gdb`` folder.
-
-        Returns
-        -------
-        dict
-            ``{"layer": ...}``.
-
-        Raises
-        ------
-        ReadError
-            If the named layer does not exist or no ``layer`` option is given and the geodatabase holds several
-            feature classes (or none); the message lists every layer with its geometry type (``表格`` for tables).
-        """
-        return choose_layer(entry, path, container="文件地理数据库")
+    container = "文件地理数据库"
 
     def files(self, path: Path) -> list[Path]:
         """Every file of the geodatabase folder (lock files excluded).

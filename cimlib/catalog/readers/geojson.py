@@ -24,15 +24,7 @@ from typing import Any
 import pyproj
 
 from ._ogr import OgrReader
-from ._util import (
-    as_str_columns,
-    catalog_warn,
-    crs_label,
-    detect_text_encoding,
-    normalize_encoding,
-    parse_crs,
-    string_columns,
-)
+from ._util import catalog_warn, crs_label, detect_text_encoding, is_utf8, normalize_encoding, parse_crs
 
 __all__ = ["GeoJSONReader", "has_crs_member"]
 
@@ -75,15 +67,6 @@ def _wgs84_like(crs: pyproj.CRS) -> bool:
     return any(name in datum for name in _RFC7946_DATUMS)
 
 
-def _is_utf8(encoding: str) -> bool:
-    import codecs
-
-    try:
-        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-    except LookupError:
-        return False
-
-
 class GeoJSONReader(OgrReader):
     """GeoJSON FeatureCollection; options ``encoding`` (else UTF-8, GBK detected) and ``dtype``."""
 
@@ -110,7 +93,7 @@ class GeoJSONReader(OgrReader):
         """
         declared = entry.options.get("encoding")
         encoding = normalize_encoding(declared) if declared else detect_text_encoding(path, entry.name)
-        if _is_utf8(encoding):
+        if is_utf8(encoding):
             return path
         if not declared:
             catalog_warn(f"GeoJSON 按规范应为 UTF-8 编码，该文件为 {encoding}，已按 {encoding} 解码读取；"
@@ -148,15 +131,10 @@ class GeoJSONReader(OgrReader):
         declared = self._rfc7946(entry, path)
         if declared is None:
             return super().open(entry, path, columns)
-        import pyogrio
-
-        with contextlib.ExitStack() as stack:
-            frame = pyogrio.read_dataframe(self.source(entry, path, stack),
-                                           columns=list(columns) if columns is not None else None)
+        frame = self.read_layer(entry, path, columns)
         if not _wgs84_like(declared):
             catalog_warn(f"GeoJSON 文件没有 crs 成员（按 RFC 7946 应为 WGS 84 经纬度），按目录声明的 {entry.crs} 处理",
                          entry.name, path)
-        frame = as_str_columns(frame, string_columns(entry))
         return frame.set_crs(declared, allow_override=True) if hasattr(frame, "set_crs") else frame
 
     def describe(self, entry, path: Path) -> dict[str, Any]:

@@ -1,21 +1,34 @@
-"""Reader for ESRI Shapefiles, with encoding detection for Chinese attribute data."""
+"""Reader for ESRI Shapefiles, with encoding detection for Chinese attribute data.
+
+Field names cut inside a character. A ``.dbf`` field name holds 10 bytes, and GDAL, ArcGIS and QGIS cut a longer
+name by bytes: in UTF-8 a Chinese character is 3 bytes, so ``建筑物编号`` (15 bytes) is stored as ``建筑物`` and the
+first byte of ``编``, which no UTF-8 decoder accepts (pyogrio raises ``UnicodeDecodeError``, whatever the ``.cpg``
+says). Such a shapefile is read through ISO-8859-1, in which every byte is a character, and decoded here: each name
+keeps the whole characters that fit (``建筑物``; GDAL's ``_1`` for a name it made unique after cutting is kept), two
+names equal after cutting are told apart with ``_2``, ``_3``, and the values are decoded as UTF-8. A
+:class:`CatalogWarning` names the cut names, under which the entry's ``columns:`` maps them.
+"""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import mmap
 import os
+import re
 import shutil
 import struct
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..errors import ReadError
 from ._ogr import OgrReader
-from ._util import catalog_warn, decodes, normalize_encoding
+from ._util import catalog_warn, decodes, is_utf8, normalize_encoding
 
 __all__ = ["ShapefileReader", "detect_dbf_encoding", "dbf_field_names", "LANGUAGE_DRIVERS", "shp_records",
-           "dbf_records", "write_shx"]
+           "dbf_records", "write_shx", "CutFieldNames", "cut_field_names", "read_shapefile", "shapefile_info"]
 
 #: dBASE language driver id (byte 29 of the ``.dbf`` header) -> encoding. ``0x00`` (unset) and ``0x57``
 #: ("current ANSI code page", written by ArcGIS on any Windows locale) are deliberately absent: they say
@@ -152,17 +165,185 @@ def dbf_field_names(dbf: Path) -> list[bytes]:
     return names
 
 
-def _names_decode(names: list[bytes], encoding: str) -> bool:
-    """Whether every field name decodes with ``encoding``; a multibyte character cut by the 10-byte limit at the end
-    of a name is allowed."""
-    import codecs
+#: The ``_1``, ``_2``... GDAL writes over the last bytes of a cut name that would repeat another one.
+_LAUNDERED = re.compile(rb"_[0-9]+$")
+#: Encoding pyogrio is asked for when field names are cut inside a character: every byte is a character, so nothing
+#: fails, and ``str.encode("latin-1")`` gives the bytes back.
+_RAW = "ISO-8859-1"
+#: Codec error handler dropping a character cut at the end of a value (the field width cuts by bytes too).
+_CUT_TAIL = "cimlib.cut_tail"
 
-    for name in names:
-        try:
-            codecs.getincrementaldecoder(encoding)(errors="strict").decode(name, final=False)
-        except UnicodeDecodeError:
-            return False
+
+def _drop_cut_tail(exc: UnicodeError) -> tuple[str, int]:
+    """Error handler: drop an incomplete character at the very end of the bytes; any other error is raised."""
+    if isinstance(exc, UnicodeDecodeError) and exc.end == len(exc.object) and exc.reason == "unexpected end of data":
+        return "", exc.end
+    raise exc
+
+
+codecs.register_error(_CUT_TAIL, _drop_cut_tail)
+
+
+def _decode_name(name: bytes, encoding: str) -> str:
+    """A field name decoded with ``encoding``, the bytes of a character cut by the 10-byte limit dropped (at the end,
+    or before the ``_1`` GDAL puts over the end of a cut name it made unique).
+
+    Raises
+    ------
+    UnicodeDecodeError
+        If other bytes do not decode.
+    """
+    suffix = _LAUNDERED.search(name)
+    head, tail = (name[:suffix.start()], name[suffix.start():]) if suffix else (name, b"")
+    return codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False) + tail.decode("ascii")
+
+
+def _names_decode(names: list[bytes], encoding: str) -> bool:
+    """Whether every field name decodes with ``encoding``; a multibyte character cut by the 10-byte limit is allowed
+    (see :func:`_decode_name`)."""
+    try:
+        for name in names:
+            _decode_name(name, encoding)
+    except UnicodeDecodeError:
+        return False
     return True
+
+
+def _unique(names: list[str], whole: list[bool]) -> list[str]:
+    """Names made unique, in field order: a whole name (not cut) keeps its name; a cut name that repeats one already
+    given gets the first free ``_2``, ``_3``... (free of every name)."""
+    used = {name for name, keep in zip(names, whole) if keep}
+    taken = set(names)
+    out: list[str] = []
+    for name, keep in zip(names, whole):
+        if keep:
+            out.append(name)
+            continue
+        candidate, k = name, 1
+        while candidate in used or (k > 1 and candidate in taken):
+            k += 1
+            candidate = f"{name}_{k}"
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+class CutFieldNames(NamedTuple):
+    """Field names of a ``.dbf`` whose UTF-8 names were cut inside a character.
+
+    Attributes
+    ----------
+    names : list of str
+        One name per field, in field order: the whole characters that fit, repeats suffixed ``_2``, ``_3``...
+    cut : list of str
+        Those of ``names`` whose bytes were cut inside a character (as they are read, suffix included).
+    """
+
+    names: list[str]
+    cut: list[str]
+
+
+def cut_field_names(path: Path, encoding: str) -> CutFieldNames | None:
+    """Field names of a UTF-8 shapefile that pyogrio cannot decode because a name was cut inside a character.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.shp`` file (its ``.dbf`` is looked at).
+    encoding : str
+        The attribute encoding the shapefile is read with.
+
+    Returns
+    -------
+    CutFieldNames or None
+        The names decoded as :func:`_decode_name` does and made unique; ``None`` when the encoding is not UTF-8,
+        there is no ``.dbf``, every name decodes as it is, or a name holds bytes that are not UTF-8 at all (another
+        encoding: that is left to fail as such).
+    """
+    dbf = _sidecar(path, ".dbf") if is_utf8(encoding) else None
+    if dbf is None:
+        return None
+    raw = dbf_field_names(dbf)
+    whole = [decodes(name, "utf-8") for name in raw]
+    if all(whole):
+        return None
+    try:
+        decoded = [_decode_name(name, "utf-8") for name in raw]
+    except UnicodeDecodeError:
+        return None
+    names = _unique(decoded, whole)
+    return CutFieldNames(names, [name for name, keep in zip(names, whole) if not keep])
+
+
+def read_shapefile(path: Path, *, encoding: str, columns: Sequence[str] | None = None, **kwargs: Any) -> Any:
+    """Read a shapefile with :func:`pyogrio.read_dataframe`, also when its UTF-8 field names were cut inside a character.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.shp`` file.
+    encoding : str
+        Attribute encoding.
+    columns : sequence of str, optional
+        Attribute columns to read (all when ``None``); names absent from the file are ignored, as pyogrio does.
+    **kwargs
+        Further keyword arguments of :func:`pyogrio.read_dataframe` (``max_features``, ``read_geometry``...).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The layer; with cut names (:func:`cut_field_names`), every field is read through ISO-8859-1, named by
+        position and its text decoded as UTF-8 (a character cut at the end of a value dropped).
+    """
+    import pandas as pd
+    import pyogrio
+
+    wanted = list(columns) if columns is not None else None
+    fields = cut_field_names(path, encoding)
+    if fields is None:
+        return pyogrio.read_dataframe(path, columns=wanted, encoding=encoding, **kwargs)
+    frame = pyogrio.read_dataframe(path, encoding=_RAW, **kwargs)  # every field: they are named by position
+    n = len(fields.names)
+    if len(frame.columns) - n not in (0, 1):
+        raise ReadError(f"属性表 .dbf 的字段描述（{n} 个）与读出的字段数（{len(frame.columns)}，含几何列）不一致，"
+                        "文件头可能已损坏；请让提供部门重新导出整套 Shapefile", path=path)
+    frame.columns = [*fields.names, *frame.columns[n:]]
+    for name in fields.names:
+        column = frame[name]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            text = column.str.encode(_RAW).str.decode("utf-8", errors=_CUT_TAIL)
+            frame[name] = text.astype(column.dtype).where(text.notna(), column)
+    if wanted is not None:
+        frame = frame[[c for c in frame.columns if c in wanted or c not in fields.names]]
+    return frame
+
+
+def shapefile_info(path: Path, *, encoding: str, **kwargs: Any) -> dict[str, Any]:
+    """:func:`pyogrio.read_info` of a shapefile, also when its UTF-8 field names were cut inside a character.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.shp`` file.
+    encoding : str
+        Attribute encoding.
+    **kwargs
+        Further keyword arguments of :func:`pyogrio.read_info`.
+
+    Returns
+    -------
+    dict
+        As :func:`pyogrio.read_info`; ``fields`` are the names of :func:`cut_field_names` when names were cut.
+    """
+    import numpy as np
+    import pyogrio
+
+    fields = cut_field_names(path, encoding)
+    if fields is None:
+        return pyogrio.read_info(path, encoding=encoding, **kwargs)
+    info = pyogrio.read_info(path, encoding=_RAW, **kwargs)
+    info.update(fields=np.array(fields.names, dtype=object), encoding=encoding)
+    return info
 
 
 def detect_dbf_encoding(path: Path, entry: str | None = None) -> str:
@@ -270,6 +451,56 @@ class ShapefileReader(OgrReader):
         """
         encoding = entry.options.get("encoding")
         return {"encoding": normalize_encoding(encoding) if encoding else detect_dbf_encoding(path, entry.name)}
+
+    def ogr_read(self, entry, path: Path, source: Any, columns: Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """Read with :func:`read_shapefile`; names cut inside a character are reported with a :class:`CatalogWarning`.
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            The ``.shp`` file as delivered.
+        source : pathlib.Path
+            The ``.shp`` to open (a temporary copy when the ``.shx`` was rebuilt).
+        columns : sequence of str, optional
+            Attribute columns to read.
+        **kwargs
+            ``encoding`` (from :meth:`ogr_kwargs`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The layer in source column names (the cut names as :func:`cut_field_names` gives them).
+        """
+        fields = cut_field_names(source, kwargs["encoding"])
+        if fields is not None and fields.cut:
+            catalog_warn(f"有 {len(fields.cut)} 个字段名是 UTF-8 中文，被 dBASE 字段名 10 字节的上限截断在汉字中间"
+                         f"（GDAL、ArcGIS、QGIS 都按字节截断），已去掉残缺的字节、截断后重名的加 _2 等后缀读取为："
+                         f"{'、'.join(fields.cut)}；请按这些字段名在目录的 columns 中映射到标准字段，或请提供部门改交 "
+                         "GeoPackage / File Geodatabase 以保留完整字段名", entry.name, path)
+        return read_shapefile(source, columns=columns, **kwargs)
+
+    def ogr_info(self, entry, path: Path, source: Any, **kwargs: Any) -> dict[str, Any]:
+        """Describe with :func:`shapefile_info` (cut field names decoded as for reading).
+
+        Parameters
+        ----------
+        entry : CatalogEntry
+            Catalog entry.
+        path : pathlib.Path
+            The ``.shp`` file as delivered.
+        source : pathlib.Path
+            The ``.shp`` to open.
+        **kwargs
+            ``encoding`` (from :meth:`ogr_kwargs`).
+
+        Returns
+        -------
+        dict
+            As :func:`pyogrio.read_info`.
+        """
+        return shapefile_info(source, **kwargs)
 
     def files(self, path: Path) -> list[Path]:
         """The ``.shp`` and its sidecar files (``.shx``, ``.dbf``, ``.prj``, ``.cpg``, indexes, ``.shp.xml``).

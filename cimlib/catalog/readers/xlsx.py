@@ -21,13 +21,10 @@ import pandas as pd
 
 from ..errors import ReadError
 from ._base import Reader
-from ._tables import drop_total_rows, warn_if_no_records
+from ._tables import drop_total_rows, fill_header_level, title_rows, warn_if_no_records
 from ._util import as_str_columns, catalog_warn, points_from_columns, string_columns
 
 __all__ = ["XlsxReader", "flatten_header"]
-
-#: Rows looked at for title rows above the header.
-_TITLE_ROWS = 10
 
 
 def flatten_header(columns) -> list[str]:
@@ -144,24 +141,16 @@ def _range_label(r0: int, c0: int, r1: int, c1: int) -> str:
     return f"{cell(r0, c0)}:{cell(r1, c1)}"
 
 
-def _title_rows(rows: list[list[Any]]) -> int:
-    """Leading rows that are a title (one filled cell, or none) above a header of several cells."""
-    width = max((sum(not _blank(v) for v in row) for row in rows[:_TITLE_ROWS + 1]), default=0)
-    if width < 2:
-        return 0
-    count = 0
-    for row in rows[:_TITLE_ROWS]:
-        if sum(not _blank(v) for v in row) > 1:
-            break
-        count += 1
-    return count if count < len(rows) else 0
+def _filled_cells(row: list[Any]) -> int:
+    """Cells of a row holding a value."""
+    return sum(not _blank(v) for v in row)
 
 
 def _header(entry, path: Path, sheet: _Sheet, *, warn: bool) -> int | list[int]:
     """Header row(s): ``options.header``, or found under title rows, two rows when the first holds merged cells."""
     if "header" in entry.options:
         return entry.options["header"]
-    top = _title_rows(sheet.rows)
+    top = title_rows(sheet.rows, _filled_cells)
     if top and warn:
         title = next((str(v) for row in sheet.rows[:top] for v in row if not _blank(v)), "")
         catalog_warn(f"工作表前 {top} 行是标题（{title[:40]}），已从第 {top + 1} 行读取表头；建议在目录中写明 "
@@ -172,19 +161,6 @@ def _header(entry, path: Path, sheet: _Sheet, *, warn: bool) -> int | list[int]:
                          f"options.header: [{top}, {top + 1}]", entry.name, path)
         return [top, top + 1]
     return top
-
-
-def _fill_mi_header(row: list[Any], control: list[bool]) -> None:
-    """Forward-fill the blank cells of an upper header row within the same parent, as :func:`pandas.read_excel`."""
-    last = row[0]
-    for i in range(1, len(row)):
-        if not control[i]:
-            last = row[i]
-        if _blank(row[i]):
-            row[i] = last
-        else:
-            control[i] = False
-            last = row[i]
 
 
 def _parse(rows: list[list[Any]], header: int | list[int], **kwargs: Any) -> pd.DataFrame:
@@ -200,7 +176,7 @@ def _parse(rows: list[list[Any]], header: int | list[int], **kwargs: Any) -> pd.
             for r in header:
                 if r > len(rows) - 1:
                     raise ValueError(f"表头行 {r} 超出工作表的行数 {len(rows)}")
-                _fill_mi_header(rows[r], control)
+                fill_header_level(rows[r], control, _blank)  # as pandas.read_excel
     try:
         return TextParser(rows, header=header, skip_blank_lines=False, **kwargs).read()
     except EmptyDataError:
