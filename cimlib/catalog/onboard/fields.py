@@ -294,16 +294,16 @@ def _add_initials(schemas: dict[str, SchemaSpec], table: dict[str, str], phrases
     if not letters:
         return
     for spec in schemas.values():
-        derived = {f: set().union(*(initials_of(n, letters, phrases) for n in field.names if _CJK.search(n)))
-                   for f, field in spec.fields.items()}
+        derived = {f: set().union(*(initials_of(n, letters, phrases) for n in names.names if _CJK.search(n)))
+                   for f, names in spec.fields.items()}
         owners: dict[str, set[str]] = {}
         for f, found in derived.items():
             for ini in found:
                 owners.setdefault(ini, set()).add(f)
-        for f, field in spec.fields.items():
-            listed = {normalize_name(n) for n in field.names}
+        for f, names in spec.fields.items():
+            listed = {normalize_name(n) for n in names.names}
             keep = sorted(i for i in derived[f] if len(owners[i]) == 1 and i.lower() not in listed)
-            spec.fields[f] = dataclasses.replace(field, initials=tuple(keep))
+            spec.fields[f] = dataclasses.replace(names, initials=tuple(keep))
 
 
 # --------------------------------------------------------------------------------------------- normalising
