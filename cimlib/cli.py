@@ -61,6 +61,7 @@ def main() -> None:
       cim catalog init DIR         从部门交付的文件夹生成数据目录草稿（推断数据集类型与字段映射）
       cim inventory                列出数据目录中的全部数据资源（数据资源清单）
       cim check                    按标准检查数据，输出问题清单（findings）与汇总
+      cim match --dataset NAME     地址匹配：把登记数据的地址文本匹配到标准地址，输出治理工作清单
       cim metrics                  计算验收指标（治理率、编码率、上图率、合格率、覆盖率），按区县/街道/社区和月份
       cim sensors                  物联感知分析：设备在线率、完整率、告警、异常、道路覆盖里程、小时立方体
       cim report monthly|acceptance  生成月度综合考评 / 验收评价报告（HTML、PDF、Excel、manifest.json）
@@ -240,6 +241,63 @@ def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, f
             click.echo(f"  {r.dataset:<10} {r.rule_id:<8} {r.record_id}  {r.column}={r.value}")
     if fail_on == "error" and info["errors"] or fail_on == "warning" and (info["errors"] or info["warnings"]):
         sys.exit(1)
+
+
+@main.command("match")
+@CATALOG_OPTION
+@click.option("--dataset", "dataset", required=True, metavar="NAME",
+              help="要匹配的登记数据集（数据目录条目名称，其类型须有地址文本字段 address_text：实有人口、实有房屋、实有单位）。")
+@click.option("--text-column", default="address_text", show_default=True, metavar="COLUMN",
+              help="地址文本所在的字段（字段名或源数据列名）。")
+@click.option("--period", default=None, metavar="YYYY-MM", help="匹配该月的快照（默认：当前数据）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/match"),
+              show_default=True, help="输出目录。")
+@click.option("--quiet", is_flag=True, help="不显示进度条。")
+@click.option("--unmasked", is_flag=True,
+              help="仅限分析人员在终端中交互使用：在屏幕上显示地址文本原值及匹配结果（最多 50 条），以便核对；"
+                   "写出的文件仍然脱敏。脚本、管道和报告中不可用。")
+def match(catalog: Path | None, dataset: str, text_column: str, period: str | None, out: Path, quiet: bool,
+          unmasked: bool) -> None:
+    """地址匹配（地址治理）：把登记数据中未按编码关联标准地址的记录，按地址文本匹配到标准地址库。
+
+    \b
+    已按编码关联（address_id 在标准地址库中）的记录不匹配，计为 linked；没有地址文本的计为 no_text。
+    匹配状态：matched 确定匹配（文本所写的最细要素已找到）、partial 部分匹配（只到较粗的标准地址，reason 说明
+    哪个要素未找到）、ambiguous 多个候选（不选，候选见 candidates）、unmatched 未匹配（reason 说明原因，需网格核验）。
+    匹配结果只是建议，不改变登记数据，也不计入上图率。
+
+    \b
+    写出 OUT/matches.parquet、OUT/matches.csv（UTF-8 BOM；dataset, record_id, address_id, status, match_level,
+    score, candidates, reason）和 OUT/summary.csv（dataset, street_code, community_code, status, records）。
+    原因中引用的门牌号、楼栋、单元、室号已脱敏。方法与口径见 docs/geocode.md。
+    """
+    from cimlib.catalog import Catalog
+    from cimlib.geocode.outputs import write_match_outputs
+    from cimlib.geocode.run import ZH_STATUS, match_dataset
+
+    if unmasked and not _interactive():
+        raise click.UsageError("--unmasked 仅用于分析人员在终端中的交互会话；不能用于脚本、管道、定时任务或报告。")
+    try:
+        cat = Catalog.load(catalog or default_catalog())
+        result = match_dataset(cat, dataset, text_column=text_column, period=period, progress=not quiet,
+                               masked=not unmasked)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from exc
+    info = write_match_outputs(result, out)
+    counts = info["counts"]
+    click.echo(f"地址匹配：{dataset}{'（' + period + '）' if period else ''} {result.records:,} 条记录；"
+               + "，".join(f"{ZH_STATUS[k]} {v:,}" for k, v in counts.items()) + f" → {out}")
+    m = result.matches
+    top = m.loc[m["status"].isin(["partial", "unmatched"]) & (m["reason"] != ""), "reason"].value_counts().head(5)
+    for reason, n in top.items():
+        click.echo(f"  {n:>8,} 条  {reason}")
+    if unmasked:
+        shown = m.assign(text=result.texts).head(50)
+        click.echo(f"地址文本原值与匹配结果（仅显示于本终端，共显示 {len(shown)} 条；文件中已脱敏）：")
+        for r in shown.itertuples():
+            cand = "；候选 " + "、".join(r.candidates) if len(r.candidates) else ""
+            click.echo(f"  {r.record_id}  {r.text}  → {r.status} {r.address_id or ''} {r.match_level or ''}"
+                       f" {r.reason or ''}{cand}")
 
 
 @main.command()

@@ -80,6 +80,7 @@ METRICS = {m.metric_id: m for m in [
     MetricDef("governance_rate", "{cls}治理率"),
     MetricDef("coding_rate", "{cls}编码率"),
     MetricDef("mapping_rate", "{cls}上图率"),
+    MetricDef("mapping_rate_attainable", "{cls}可达上图率（采纳地址匹配建议后，非登记现状）"),
     MetricDef("house_coding_rate", "房屋赋码率"),
     MetricDef("address_qualification_rate", "增量地址生产合格率"),
     *[MetricDef(f"stage_pass_rate_s{k}", f"{s}环节一次通过率") for k, s in

@@ -23,6 +23,7 @@ from cimlib.metrics._areas import Areas, roll_up
 from cimlib.metrics._spec import CLASSES, METRICS, METRICS_COLUMNS, STAGES
 from cimlib.metrics.coverage import area_coverage, clip_to, completeness_counts, extent_as_of, project
 from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_records, projected_crs
+from cimlib.metrics.proposals import PROPOSAL_COLUMNS, no_proposals, propose
 from cimlib.metrics.registers import STATUS_COLUMNS, code_ok_any, record_status
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
@@ -38,8 +39,10 @@ class MetricsResult:
     metrics : pandas.DataFrame
         The metrics table (:data:`cimlib.metrics.METRICS_COLUMNS`).
     evidence : pandas.DataFrame
-        Per record and period, the records that lower a register metric and why (:data:`STATUS_COLUMNS` + period);
-        record identifiers and codes of places only, no personal values.
+        Per record and period, the records that lower a register metric and why (:data:`STATUS_COLUMNS` + period),
+        with the address-match proposal of every record without a code link (``proposed_address_id,
+        proposal_status, proposal_score``, :mod:`cimlib.metrics.proposals`); record identifiers and codes of places
+        only, no personal values.
     problems : pandas.DataFrame
         Datasets that could not be used (``period, dataset, problem``).
     link_summary : pandas.DataFrame
@@ -196,7 +199,8 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     level_order = {"county": 0, "street": 1, "community": 2}
     metrics = metrics.assign(_l=metrics["area_level"].map(level_order)).sort_values(
         ["period", "dataset", "metric_id", "_l", "area_code"], kind="stable").drop(columns="_l").reset_index(drop=True)
-    ev = pd.concat(evidence, ignore_index=True) if evidence else pd.DataFrame(columns=["period", *STATUS_COLUMNS])
+    ev = (pd.concat(evidence, ignore_index=True) if evidence
+          else pd.DataFrame(columns=["period", *STATUS_COLUMNS, *PROPOSAL_COLUMNS]))
     problems = pd.DataFrame(run.problems, columns=PROBLEM_COLUMNS).drop_duplicates()
     ls = (pd.concat(links, ignore_index=True)[LINK_SUMMARY_COLUMNS] if links
           else pd.DataFrame(columns=LINK_SUMMARY_COLUMNS))
@@ -247,6 +251,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
 
     # 标准地址 first: persons and units reach the map through on-map addresses
     addr_links = None
+    addr_full = None  # the period's whole standard address library (admin chain included), for text matching
     for key in ("addresses", "persons", "houses", "units"):
         cls = CLASSES[key]
         name = run.names.get(key)
@@ -268,6 +273,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
             links = link_addresses(frame, bl, admin, keys=cls.link_keys, id_column=id_col, tolerance_m=run.tolerance_m,
                                    crs=projected_crs(admin.geometry.to_numpy()))
             addr_links = (frame[id_col].astype(str).reset_index(drop=True), links)
+            addr_full = frame
             scope = frame["address_type"].isin(cls.scope).to_numpy() if "address_type" in frame and cls.scope else np.ones(len(frame), bool)
             deps = base | {"addresses"}
         elif cls.link_target == "addresses":
@@ -295,6 +301,18 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         rows.append(_rows("governance_rate", name, c, "governed", "received", areas, period, sha, cls.name_zh))
         rows.append(_rows("coding_rate", name, c, "coded", "governed", areas, period, sha, cls.name_zh))
         rows.append(_rows("mapping_rate", name, c, "on_map", "governed", areas, period, sha, cls.name_zh))
+        prop = None
+        if key != "addresses" and addr_full is not None:
+            prop = propose(fr, lk, addr_full, addr_links[1], target=cls.link_target)
+        if prop is None:
+            st = st.assign(**{c: v.to_numpy() for c, v in no_proposals(len(st)).items()})
+        else:
+            st = st.assign(**{c: prop[c].to_numpy() for c in PROPOSAL_COLUMNS})
+            att = st["on_map"].to_numpy() | (st["governed"].to_numpy() & prop["would_map"].to_numpy())
+            ca = pd.DataFrame({"bucket": buckets, "attainable": att.astype("int64"),
+                               "governed": st["governed"].astype("int64").to_numpy()}).groupby("bucket").sum()
+            rows.append(_rows("mapping_rate_attainable", name, ca, "attainable", "governed", areas, period,
+                              run.fingerprint(deps | {"addresses"}, period), cls.name_zh))
         if key == "houses":
             ok = code_ok_any(fr, f, cls, id_col)
             hc = pd.DataFrame({"bucket": buckets, "coded_any": ok.astype("int64"), "received": 1}).groupby("bucket").sum()
@@ -306,7 +324,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         summary.append(st.groupby(["link_method", "on_map"]).size().rename("records").reset_index()
                        .rename(columns={"link_method": "method"}).assign(period=period or "current", dataset=name))
         bad = ~(st["governed"] & st["coded"] & st["on_map"])
-        evidence.append(st[bad.to_numpy()].assign(period=period or "current")[["period", *STATUS_COLUMNS]])
+        evidence.append(st[bad.to_numpy()].assign(period=period or "current")[["period", *STATUS_COLUMNS, *PROPOSAL_COLUMNS]])
 
     rows += _pipeline_rows(run, areas, period, statuses.get("addresses"), frames.get("addresses"), findings.get("addresses"))
     rows += _coverage_rows(run, areas, admin, period, latest)

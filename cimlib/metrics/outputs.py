@@ -41,7 +41,8 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
     progress = target_status(metrics) if metrics["period"].nunique() else pd.DataFrame()
     with atomic_path(out / "progress.csv") as p:
         progress.to_csv(p, index=False, encoding="utf-8-sig")
-    ev = result.evidence.astype({c: "object" for c in ("link_target", "link_key", "reason") if c in result.evidence})
+    ev = result.evidence.astype({c: "object" for c in ("link_target", "link_key", "reason", "proposed_address_id",
+                                               "proposal_status") if c in result.evidence})
     with atomic_path(out / "evidence.parquet") as p:
         ev.to_parquet(p, index=False)
     with atomic_path(out / "problems.csv") as p:

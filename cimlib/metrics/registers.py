@@ -3,7 +3,8 @@
 Each error-severity finding of a record counts in exactly one dimension, so a defect lowers exactly one rate:
 
 - 编码 (code): rules on the class's identification code (its column, or listed in ``code_rules``);
-- 上图 (map): rules on location and links (``map_rules``, or on a location column), measured through the linking;
+- 上图 (map): rules on location and links (``map_rules``, on a location column, or a missing link column),
+  measured through the linking;
 - 治理 (governance): every other error-severity rule.
 
 A record is *governed* when it has no governance error; *coded* when governed, its code is present and it has no
@@ -27,7 +28,10 @@ def finding_dimension(findings: pd.DataFrame, cls: RegisterClass) -> np.ndarray:
     rule = findings["rule_id"].astype(str)
     col = findings["column"].astype("string").fillna("")
     code = rule.isin(cls.code_rules) | (col == cls.code_column)
-    where = rule.isin(cls.map_rules) | col.isin(LOCATION_COLUMNS)
+    # a register delivered without its link column (SYS-002 on address_id / building_id) carries no link: that is
+    # a 上图 gap of every record, not a governance failure (real 实有人口 registers often carry only an address text)
+    missing_link = (rule == "SYS-002") & col.isin([k for k, _ in cls.link_keys])
+    where = rule.isin(cls.map_rules) | col.isin(LOCATION_COLUMNS) | missing_link
     return np.select([code.to_numpy(), where.to_numpy()], ["code", "map"], "gov")
 
 

@@ -251,7 +251,9 @@ def test_metrics_of_houses_and_addresses_equal(catalogs, sample_cities):
     key = ["metric_id", "area_code", "area_level"]
     for ds in ("houses", "addresses"):
         x = ma[ma["dataset"] == ds].set_index(key)[["numerator", "denominator", "value"]].sort_index()
-        y = mb[mb["dataset"] == ds].set_index(key)[["numerator", "denominator", "value"]].sort_index()
+        # the delivered houses carry address texts (the plain city's do not): their attainable rate is extra
+        y = mb[(mb["dataset"] == ds) & (mb["metric_id"] != "mapping_rate_attainable")]
+        y = y.set_index(key)[["numerator", "denominator", "value"]].sort_index()
         assert len(x) > 0 and x.index.equals(y.index), ds
         pd.testing.assert_frame_equal(x, y, check_dtype=False)
 

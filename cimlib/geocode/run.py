@@ -1,0 +1,347 @@
+"""Matching a register's address texts to the standard address library: the 治理工作清单 of one catalog entry.
+
+:func:`match_dataset` is what ``cim match`` runs and what notebooks call: it reads a register (实有人口, 实有房屋,
+实有单位) and the catalog's standard addresses, sets aside the records the register already links by code, matches
+the address text of every other record with :func:`cimlib.geocode.match_addresses`, and counts the outcome per
+street and community. A match is a *proposal* for the analyst, never a change to the register.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from cimlib.catalog import Catalog, CatalogError
+from cimlib.lookup import isin
+
+MATCH_COLUMNS = ["dataset", "record_id", "address_id", "status", "match_level", "score", "candidates", "reason"]
+"""Columns of ``matches.parquet``/``matches.csv``: one row per record matched (no code link, an address text)."""
+
+SUMMARY_COLUMNS = ["dataset", "street_code", "community_code", "status", "records"]
+"""Columns of ``summary.csv``: records per area and status (the matched statuses plus ``linked`` and ``no_text``)."""
+
+STATUSES = ("matched", "partial", "ambiguous", "unmatched")
+"""Statuses of a text match (:func:`cimlib.geocode.match_addresses`)."""
+
+LINKED = "linked"
+"""Summary status of records the register already links to a standard address by code (not matched)."""
+
+NO_TEXT = "no_text"
+"""Summary status of records without a code link and without an address text (nothing to match)."""
+
+SUMMARY_STATUSES = (*STATUSES, LINKED, NO_TEXT)
+
+ZH_STATUS = {"matched": "确定匹配", "partial": "部分匹配", "ambiguous": "多个候选", "unmatched": "未匹配",
+             LINKED: "已按编码关联", NO_TEXT: "无地址文本"}
+"""Chinese labels of the statuses, for tables shown to people."""
+
+CHUNK_ROWS = 200_000
+"""Texts matched per call of :func:`cimlib.geocode.match_addresses` (one step of the progress bar)."""
+
+
+@dataclass
+class MatchResult:
+    """What a match run produced.
+
+    Attributes
+    ----------
+    matches : pandas.DataFrame
+        :data:`MATCH_COLUMNS`, one row per record of the register without a code link that carries an address
+        text, in register order. ``candidates`` holds a list of address ids: the tied candidates when
+        ``ambiguous``, the returned address when ``matched``/``partial``, empty when ``unmatched``.
+        ``reason`` is masked (digits of door plates, buildings, units and rooms replaced by ``*``) unless the run
+        was asked for raw values.
+    summary : pandas.DataFrame
+        :data:`SUMMARY_COLUMNS`: records per dataset, street, community and status; ``linked`` (already linked by
+        code) and ``no_text`` (no code link, no text) count the records that are not in ``matches``.
+    dataset : str
+        Catalog entry name.
+    period : str or None
+        Snapshot period read (``None`` for the current data).
+    text_column : str
+        Column of the register the texts were read from.
+    records : int
+        Records in the register.
+    texts : pandas.Series or None
+        Raw address texts of the rows of ``matches`` (same order), kept only by an unmasked run for an
+        analyst's terminal; ``None`` otherwise. Never written to files.
+    """
+
+    matches: pd.DataFrame
+    summary: pd.DataFrame
+    dataset: str
+    period: str | None = None
+    text_column: str = "address_text"
+    records: int = 0
+    texts: pd.Series | None = field(default=None, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        """Records per summary status (every status of :data:`SUMMARY_STATUSES`, 0 when absent)."""
+        c = self.summary.groupby("status")["records"].sum()
+        return {s: int(c.get(s, 0)) for s in SUMMARY_STATUSES}
+
+
+def address_entry(catalog: Catalog) -> str:
+    """Name of the catalog entry holding the standard addresses (schema ``addresses``).
+
+    Raises
+    ------
+    cimlib.catalog.CatalogError
+        When the catalog has no such entry.
+    """
+    for e in catalog:
+        if e.schema == "addresses":
+            return e.name
+    raise CatalogError("数据目录中没有标准地址数据集（schema: addresses）：地址匹配需要标准地址库；请在数据目录中加入该条目",
+                       path=catalog.path)
+
+
+def _read(catalog: Catalog, name: str, period: str | None):
+    """Read an entry (its ``period`` snapshot when it has snapshots), quietly."""
+    entry = catalog[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return catalog.read(name, period=period if entry.snapshots else None)
+
+
+def _where(catalog: Catalog, name: str) -> str:
+    entry = catalog[name]
+    return f"数据集 {name}（文件 {entry.path}）" if getattr(entry, "path", None) else f"数据集 {name}"
+
+
+def _check_schema(catalog: Catalog, name: str) -> None:
+    """A clear error when the entry's schema has no ``address_text`` field (checked before anything is read)."""
+    from standards_checks.schemas import field_table
+
+    entry = catalog[name]
+    if "address_text" not in (field_table(entry.schema) or ()):
+        raise CatalogError(f"{_where(catalog, name)}的类型 {entry.schema} 没有地址文本字段 address_text：地址匹配只用于"
+                           f"实有人口（persons）、实有房屋（houses）和实有单位（units）等带地址文本的登记数据；"
+                           f"请用 --dataset 指定这类数据集", entry=name, path=catalog.path)
+
+
+def _text_column(catalog: Catalog, name: str, frame: pd.DataFrame, text_column: str) -> str:
+    """The frame column holding the address texts, or a clear error naming the entry, its file and what to do."""
+    entry = catalog[name]
+    where = _where(catalog, name)
+    if text_column in frame.columns:
+        return text_column
+    source = entry.field_column(text_column) if hasattr(entry, "field_column") else text_column
+    if source in frame.columns:
+        return source
+    raise CatalogError(f"{where}中没有地址文本列 {text_column}：请在数据目录该条目的 columns 中把源字段（如 居住地址、"
+                       f"经营地址）映射为 address_text，或用 --text-column 指定数据中的列名",
+                       entry=name, path=catalog.path)
+
+
+def _strings(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as stripped strings with empty values as ``<NA>`` (all ``<NA>`` when the column is absent)."""
+    if column not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    s = frame[column].astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def area_codes(frame: pd.DataFrame, library: pd.DataFrame) -> pd.Series:
+    """The area each record's own codes claim, as the library knows it: its community, else its street.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Register records, with ``community_code`` and/or ``street_code`` if they carry them.
+    library : pandas.DataFrame
+        Standard addresses (``street_code``, ``community_code``).
+
+    Returns
+    -------
+    pandas.Series of str
+        Aligned to ``frame``: a 12-digit community code or a 9-digit street code that occurs in the library,
+        ``<NA>`` where the record claims no known area (such a record is matched against the whole library).
+    """
+    comm = _strings(frame, "community_code")
+    street = _strings(frame, "street_code")
+    known_c = isin(comm, _strings(library, "community_code").dropna().unique())
+    known_s_all = _strings(library, "street_code").dropna().unique()
+    comm = comm.where(comm.str.fullmatch(r"\d{12}").fillna(False).to_numpy() & known_c)
+    street = street.where(street.notna(), _strings(frame, "community_code").str.slice(0, 9))
+    street = street.where(street.str.fullmatch(r"\d{9}").fillna(False).to_numpy() & isin(street, known_s_all))
+    return comm.fillna(street)
+
+
+def _candidates(values: pd.Series) -> pd.Series:
+    """Normalise candidates to lists of address-id strings (empty list where none)."""
+    def as_list(v):
+        if isinstance(v, (list, tuple, np.ndarray, pd.Series)):
+            return [str(x) for x in v if x is not None and x == x]
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return []
+        if isinstance(v, str):
+            return [x for x in v.split(";") if x]
+        return [str(v)]
+    return pd.Series([as_list(v) for v in values.to_numpy(dtype=object)], index=values.index, dtype=object)
+
+
+_QUOTED = re.compile(r"(“[^”]*”|「[^」]*」|‘[^’]*’|『[^』]*』|\"[^\"]*\"|'[^']*'|《[^》]*》|【[^】]*】)")
+_CN_NUMBER = re.compile(r"[〇零一二两三四五六七八九十百千]+(?=\s*(?:号楼|号|栋|幢|座|单元|室|户|房|层|楼|#|＃))")
+_NUMBER = re.compile(r"([0-9０-９]+(?:\.[0-9]+)?)(\s*(?:个|条|项|处|米|%|％))?")
+
+
+def _keep_or_mask(m: re.Match) -> str:
+    """Keep counts (``3 个``), scores (``0.85``) and 9/12-digit area codes; mask any other number."""
+    num = m.group(1)
+    if m.group(2) or "." in num or len(num) in (9, 12):
+        return m.group(0)
+    return "*" * len(num)
+
+
+def mask_reason(reason: pd.Series) -> pd.Series:
+    """Mask door plates and rooms quoted in reasons (``先锋路113号`` → ``先锋路***号``), vectorized.
+
+    Inside quoted text (“…”, 「…」, '…', …) every digit is replaced by ``*``. Elsewhere every number is masked
+    except counts (a number before 个/条/处…), scores (``0.85``) and 9- or 12-digit area codes. Chinese numerals
+    are masked where they number a door plate, building, unit, floor or room (``八号楼``), not inside names
+    (``五四街``, ``十里大道``).
+    Masking twice changes nothing.
+
+    Parameters
+    ----------
+    reason : pandas.Series of str
+
+    Returns
+    -------
+    pandas.Series of str
+        Missing values stay missing.
+    """
+    s = reason.astype("string")
+    s = s.str.replace(_QUOTED, lambda m: re.sub(r"[0-9０-９]", "*", m.group(0)), regex=True)
+    s = s.str.replace(_NUMBER, _keep_or_mask, regex=True)
+    s = s.str.replace(_CN_NUMBER, lambda m: "*" * len(m.group(0)), regex=True)
+    return s.astype(object).where(s.notna(), None)
+
+
+def _summary(dataset: str, status: pd.Series, street: pd.Series, community: pd.Series) -> pd.DataFrame:
+    """Records per (street, community, status); missing codes are written as empty strings."""
+    df = pd.DataFrame({"street_code": street.fillna("").astype(str).to_numpy(),
+                       "community_code": community.fillna("").astype(str).to_numpy(),
+                       "status": status.astype(str).to_numpy()})
+    out = df.groupby(["street_code", "community_code", "status"], sort=False).size().rename("records").reset_index()
+    order = {s: k for k, s in enumerate(SUMMARY_STATUSES)}
+    out = out.assign(_o=out["status"].map(order).fillna(len(order))).sort_values(
+        ["street_code", "community_code", "_o"], kind="stable").drop(columns="_o")
+    out.insert(0, "dataset", dataset)
+    return out[SUMMARY_COLUMNS].reset_index(drop=True).astype({"records": "int64"})
+
+
+def match_dataset(catalog, name: str, *, text_column: str = "address_text", period: str | None = None,
+                  progress: bool = False, masked: bool = True) -> MatchResult:
+    """Match the address texts of a register's unlinked records to the standard address library.
+
+    Records the register already links by code (``address_id`` present and found in the library) are not
+    matched: they are counted as ``linked``. Records without a code link and without an address text are counted
+    as ``no_text``. Every other record is matched (:func:`cimlib.geocode.match_addresses`), narrowed to the area
+    its own ``community_code`` (else ``street_code``) claims when the library knows it.
+
+    Parameters
+    ----------
+    catalog : Catalog or path-like
+        The data catalog (or its file).
+    name : str
+        Catalog entry of the register (a schema with ``address_text``: persons, houses, units).
+    text_column : str, default "address_text"
+        Schema field (or source column) holding the free-text address.
+    period : str, optional
+        ``YYYY-MM``: the monthly snapshot of the register and of the standard addresses (entries without
+        snapshots are read as they are, as ``cim check`` does).
+    progress : bool, default False
+        Show a progress bar (one step per :data:`CHUNK_ROWS` texts).
+    masked : bool, default True
+        Mask door plates and rooms quoted in ``reason``. Only an analyst's interactive session passes False (the
+        raw texts are then kept in :attr:`MatchResult.texts`); files are masked whatever this says.
+
+    Returns
+    -------
+    MatchResult
+
+    Raises
+    ------
+    cimlib.catalog.CatalogError
+        When ``name`` is not in the catalog, its schema has no ``address_text`` field, the text column is not in
+        the data, the catalog has no standard addresses, or a dataset cannot be read.
+    """
+    from cimlib.geocode.match import match_addresses
+
+    if not isinstance(catalog, Catalog):
+        catalog = Catalog.load(catalog)
+    entry = catalog[name]
+    _check_schema(catalog, name)
+    lib_name = address_entry(catalog)
+    bar = tqdm(total=3, desc=f"地址匹配 {name}", unit="步", disable=not progress)
+    frame = _read(catalog, name, period)
+    col = _text_column(catalog, name, frame, text_column)
+    library = _read(catalog, lib_name, period)
+    bar.update(1)
+    frame = frame.reset_index(drop=True)
+    id_col = entry.id_column if entry.id_column in frame else frame.columns[0]
+    ids = frame[id_col].astype("string")
+
+    lib_ids = _strings(library, "address_id")
+    own = _strings(frame, "address_id")
+    linked = isin(own, lib_ids.dropna().unique())
+    texts = _strings(frame, col)
+    todo = ~linked & texts.notna().to_numpy()
+    codes = area_codes(frame, library)
+
+    sel = np.flatnonzero(todo)
+    parts = []
+    starts = range(0, len(sel), CHUNK_ROWS)
+    bar.total = 2 + max(len(starts), 1)
+    bar.refresh()
+    for start in starts:
+        idx = sel[start:start + CHUNK_ROWS]
+        t = texts.iloc[idx]
+        a = codes.iloc[idx]
+        parts.append(match_addresses(t, library, area_codes=a if a.notna().any() else None))
+        bar.update(1)
+    if not len(starts):
+        bar.update(1)
+    res = pd.concat(parts) if parts else pd.DataFrame(columns=["address_id", "status", "match_level", "score",
+                                                                "candidates", "reason"])
+    matches = pd.DataFrame({
+        "dataset": name, "record_id": ids.iloc[sel].to_numpy(dtype=object),
+        "address_id": res["address_id"].astype("string").to_numpy(dtype=object),
+        "status": res["status"].astype(str).to_numpy(dtype=object),
+        "match_level": res["match_level"].astype("string").to_numpy(dtype=object),
+        "score": pd.to_numeric(res["score"], errors="coerce").astype("float64").to_numpy(),
+        "candidates": _candidates(res["candidates"]).to_numpy(),
+        "reason": res["reason"].astype("string").fillna("").to_numpy(dtype=object),
+    }, columns=MATCH_COLUMNS)
+    for c in ("address_id", "match_level"):
+        matches[c] = matches[c].where(pd.notna(matches[c]), None)
+    if masked:
+        matches["reason"] = mask_reason(matches["reason"])
+
+    # the area of each record: its own codes, else those of the address it is linked or matched to
+    status = pd.Series(np.where(linked, LINKED, NO_TEXT), dtype=object)
+    status.iloc[sel] = matches["status"].to_numpy()
+    address = own.where(pd.Series(linked)).astype(object)
+    address.iloc[sel] = matches["address_id"].to_numpy()
+    lib = pd.DataFrame({"street": _strings(library, "street_code"), "community": _strings(library, "community_code")})
+    lib.index = lib_ids.fillna("").to_numpy()
+    lib = lib[~lib.index.duplicated()]
+    place = lib.reindex(address.fillna("").to_numpy())
+    own_c = _strings(frame, "community_code")
+    own_s = _strings(frame, "street_code")
+    own_s = own_s.fillna(own_c.str.slice(0, 9))
+    has_own = (own_c.notna() | own_s.notna()).to_numpy()
+    community = own_c.where(pd.Series(has_own), pd.Series(place["community"].to_numpy(), dtype="string"))
+    street = own_s.where(pd.Series(has_own), pd.Series(place["street"].to_numpy(), dtype="string"))
+    summary = _summary(name, status, street, community)
+    bar.update(1)
+    bar.close()
+    raw = None if masked else pd.Series(texts.iloc[sel].to_numpy(dtype=object), index=matches.index, name=col)
+    return MatchResult(matches.reset_index(drop=True), summary, name, period, col, len(frame), raw)
