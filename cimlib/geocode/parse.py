@@ -29,7 +29,10 @@ element in the order of the standard:
 =============  =====================================================================================================
 
 Dash notation after a compound or a door number: ``8-1-501`` is building-unit-room, ``8-501`` building-room, and
-``8栋1-501`` unit-room. Prefixes may be left out (``西关佳苑8栋1单元501室``).
+``8栋1-501`` unit-room. Prefixes may be left out (``西关佳苑8栋1单元501室``). The road and door number may follow the
+compound and its numbers (``西关佳苑8栋1单元501室 先锋路101号``), and a compound may be written before its road
+(``五里公寓北关街101号``: a name ending in a compound word of two or more characters, or 苑, then a road name of at
+least three characters, with nothing after the door number).
 """
 
 from __future__ import annotations
@@ -129,12 +132,13 @@ def _pattern() -> tuple[re.Pattern, str]:
     # a name directly before a door number is the road even when its generic word is misspelt (五四接103号)
     road = rf"{road_main}|{_HAN}{{2,10}}(?={door_ahead}(?:{_HAN}|[0-9]|$))"
     # 社区 with one wrong character (白云社曲, 民主杜区), only when a road with a door number follows
-    community += (rf"|{comm_char}{{2,8}}?(?:社{_HAN}|(?<![小城新园市县校厂矿营开发])[一-鿿]区)"
+    community += (rf"|{comm_char}{{2,8}}?(?:社{_HAN}|(?![小城新园市县校厂矿营开发])[一-鿿]区)"
                   rf"(?={_HAN}{{1,10}}?(?:大道|大街|路|街|巷){door_ahead})")
     compound_word = "|".join(sorted(_COMPOUND_WORDS, key=len, reverse=True))
     name = rf"(?:{_HAN}|[A-Z])"
-    compound = (rf"{name}{{0,15}}(?:{compound_word}){_PHASE}"
-                rf"|{_HAN}{name}{{1,15}}(?=[A-Z]?[0-9]+[A-Z]?栋|[0-9]+-[0-9]|[0-9]+单元)")
+    # a whole name directly before a building or unit number first (河湾溪口1栋: not 河湾 + a remainder)
+    compound = (rf"{_HAN}{name}{{1,15}}(?=[A-Z]?[0-9]+[A-Z]?栋|[0-9]+-[0-9]|[0-9]+单元)"
+                rf"|{name}{{0,15}}(?:{compound_word}){_PHASE}")
     bno = r"[A-Z]?[0-9]+[A-Z]?|[A-Z]"
     tail = (rf"(?:(?P<d3b>[0-9]+)-(?P<d3u>[0-9]+)-(?P<d3r>[0-9]+)[室号]?"
             rf"|(?P<d2b>[0-9]+)-(?P<d2r>[0-9]+)[室号]?"
@@ -144,7 +148,13 @@ def _pattern() -> tuple[re.Pattern, str]:
     full = (rf"^(?P<province>{prov_any})?(?P<city>{city_any})?(?P<county>{county_any})?(?P<street>{street})?"
             rf"(?P<community>{community})?(?P<group>{group})(?P<road>{road})?(?:(?P<door_no>[0-9]+(?:-[0-9]+)?)号)?"
             rf"(?P<compound>{compound})?{tail}(?P<remainder>.*)$")
-    return re.compile(full), compound_word
+    # written after the compound and its numbers (西关佳苑8栋1单元501室 先锋路101号): the road and door number
+    after = re.compile(rf"^(?P<road>{road_main})(?P<door_no>[0-9]+(?:-[0-9]+)?)号?$")
+    # a compound written before its road (五里公寓北关街101号): a name ending in a compound word of two or more
+    # characters (or 苑), then a road name of at least three characters
+    multi = "|".join(sorted((w for w in _COMPOUND_WORDS if len(w) >= 2 or w == "苑"), key=len, reverse=True))
+    before = re.compile(rf"^(?P<compound>{_HAN}{{2,12}}?(?:{multi})){_PHASE}(?P<road>{_HAN}{{2,10}}(?:大道|大街|路|街|巷))$")
+    return re.compile(full), compound_word, after, before
 
 
 def _na(s: pd.Series) -> pd.Series:
@@ -155,7 +165,7 @@ def _na(s: pd.Series) -> pd.Series:
 
 def _parse_distinct(text: pd.Series) -> pd.DataFrame:
     """Elements of distinct normalized texts."""
-    pattern, compound_word = _pattern()
+    pattern, compound_word, after, before = _pattern()
     m = text.str.extract(pattern)
     m = m.apply(_na) if len(m.columns) else m  # column-wise (13 + 7 columns), not per record
     out = pd.DataFrame(index=text.index)
@@ -179,6 +189,20 @@ def _parse_distinct(text: pd.Series) -> pd.DataFrame:
         bare_names = bare["province"] + bare["city"] + bare["county"]
         last = admin["county"].where(admin["county"] != "", admin["city"].where(admin["city"] != "", admin["province"]))
         out.loc[zone, "street"] = bare_names.where(bare_names != "", last) + out.loc[zone, "street"]
+    # the road and door number written after the compound and its numbers
+    late = out["road"].isna() & out["door_no"].isna() & out["compound"].notna() & out["remainder"].notna()
+    if late.any():
+        rd = out.loc[late, "remainder"].str.extract(after)
+        rd = rd[rd["road"].notna()]
+        out.loc[rd.index, ["road", "door_no"]] = rd[["road", "door_no"]].to_numpy(dtype=object)
+        out.loc[rd.index, "remainder"] = pd.NA
+    # the compound written before its road, nothing after the door number
+    early = out["road"].notna() & out["door_no"].notna() & out[["compound", "building", "unit", "room"]].isna().all(
+        axis=1) & out["remainder"].isna()
+    if early.any():
+        cr = out.loc[early, "road"].str.extract(before)
+        cr = cr[cr["road"].notna()]
+        out.loc[cr.index, ["compound", "road"]] = cr[["compound", "road"]].to_numpy(dtype=object)
     # a bare compound word after a road: 铁路新村 (no door number) or 12号院 (door number)
     words = pd.Series(True, index=list(_COMPOUND_WORDS))
     bare = out["compound"].isin(words.index) & out["road"].notna()
