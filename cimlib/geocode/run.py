@@ -70,6 +70,9 @@ class MatchResult:
     texts : pandas.Series or None
         Raw address texts of the rows of ``matches`` (same order), kept only by an unmasked run for an
         analyst's terminal; ``None`` otherwise. Never written to files.
+    areas : pandas.DataFrame or None
+        ``street_code, community_code`` of the rows of ``matches`` (same order; empty strings where unknown), as
+        counted in ``summary``: what the report's 治理工作清单 groups reasons by.
     """
 
     matches: pd.DataFrame
@@ -79,6 +82,7 @@ class MatchResult:
     text_column: str = "address_text"
     records: int = 0
     texts: pd.Series | None = field(default=None, repr=False)
+    areas: pd.DataFrame | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         """Records per summary status (every status of :data:`SUMMARY_STATUSES`, 0 when absent)."""
@@ -344,4 +348,6 @@ def match_dataset(catalog, name: str, *, text_column: str = "address_text", peri
     bar.update(1)
     bar.close()
     raw = None if masked else pd.Series(texts.iloc[sel].to_numpy(dtype=object), index=matches.index, name=col)
-    return MatchResult(matches.reset_index(drop=True), summary, name, period, col, len(frame), raw)
+    areas = pd.DataFrame({"street_code": street.iloc[sel].fillna("").astype(str).to_numpy(dtype=object),
+                          "community_code": community.iloc[sel].fillna("").astype(str).to_numpy(dtype=object)})
+    return MatchResult(matches.reset_index(drop=True), summary, name, period, col, len(frame), raw, areas)

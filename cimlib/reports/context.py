@@ -191,6 +191,43 @@ class ReportContext:
         summary, _ = self.changes()
         return self._cached("scores", lambda: department_scores(self.tasks(), summary, self.as_of, previous=previous))
 
+    # ------------------------------------------------------------------ address governance (治理工作清单)
+
+    def _worklist(self):
+        if "_worklist" not in self._memo:
+            from cimlib.reports.worklist import match_registers
+
+            self._memo["_worklist"] = match_registers(self.catalog, self.period)
+        return self._memo["_worklist"]
+
+    def worklist(self) -> pd.DataFrame:
+        """治理工作清单 per register, street and community (:func:`cimlib.reports.worklist.worklist_table`).
+
+        Empty when no register carries an address text; ``attrs["note"]`` then says so in Chinese.
+        """
+        from cimlib.reports.worklist import ALL_LINKED_NOTE, worklist_table
+
+        def compute():
+            wl = self._worklist()
+            t = worklist_table(wl, self.metrics(), self.catalog.read("admin_areas") if "admin_areas" in self.catalog
+                               else None, self.period)
+            t.attrs.update({"note": wl.note or ("" if len(t) else ALL_LINKED_NOTE), "skipped": list(wl.skipped)})
+            return t
+        return self._cached("worklist", compute)
+
+    def worklist_overview(self) -> pd.DataFrame:
+        """Records of each matched register by outcome, county 上图率 beside the attainable one."""
+        from cimlib.reports.worklist import worklist_overview
+
+        return self._cached("worklist_overview",
+                            lambda: worklist_overview(self._worklist(), self.metrics(), self.period))
+
+    def worklist_records(self) -> pd.DataFrame:
+        """The per-record work list, masked as ``cim match``'s files (:mod:`cimlib.reports.worklist`)."""
+        from cimlib.reports.worklist import worklist_records
+
+        return self._cached("worklist_records", lambda: worklist_records(self._worklist()))
+
     # ------------------------------------------------------------------ sensing network
 
     def sensor_period(self) -> str | None:

@@ -55,7 +55,7 @@ SECTION_TITLES = {
 }
 
 SHEET_MODULES = {"部门考评": "monthly", "任务进度": "monthly", "部门进度": "monthly", "问题整改": "changes",
-                 "检查问题": "changes"}
+                 "检查问题": "changes", "治理工作清单": "worklist"}
 """Excel sheets whose columns are labelled by a report module's own ``LABELS``."""
 
 PACKAGES = ("cim-workbench", "numpy", "pandas", "pyarrow", "geopandas", "shapely", "pyproj", "dask", "xarray",
@@ -229,6 +229,12 @@ def _excel_tables(ctx, kind: str) -> dict[str, pd.DataFrame]:
         "道路感知覆盖": sensors["coverage"],
         "无法使用的数据": ctx.problems(),
     })
+    worklist = ctx.worklist()
+    if len(worklist):          # 治理工作清单: per area, and per record (masked as cim match's files)
+        tables["治理工作清单（汇总）"] = worklist
+        tables["治理工作清单"] = ctx.worklist_records().head(200_000)
+    else:
+        tables["治理工作清单"] = pd.DataFrame({"说明": [worklist.attrs.get("note") or "无"]})
     return tables
 
 

@@ -108,6 +108,17 @@ def test_excel_has_chinese_headers_one_sheet_per_table(acceptance_run):
         assert not english, (sheet, english)
 
 
+def test_without_address_texts_the_work_list_says_so(acceptance_run):
+    """The plain sample city's registers carry no address text: the 治理工作清单 section and sheet say so."""
+    from cimlib.reports.worklist import NO_TEXT_NOTE
+
+    _, _, run, _ = acceptance_run
+    text = BeautifulSoup((run.folder / "report.html").read_text(encoding="utf-8"), "html.parser").get_text()
+    assert "治理工作清单" in text and NO_TEXT_NOTE in text
+    sheet = pd.read_excel(run.folder / "report.xlsx", sheet_name="治理工作清单")
+    assert list(sheet.columns) == ["说明"] and sheet["说明"].iloc[0] == NO_TEXT_NOTE
+
+
 def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(acceptance_run):
     city, _, run, _ = acceptance_run
     m = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
