@@ -115,20 +115,31 @@ def match_addresses(texts: pd.Series, addresses, *, area_codes: pd.Series | None
 
     texts = texts if isinstance(texts, pd.Series) else pd.Series(texts)
     index = _index_for(addresses)
-    norm = normalize_address(texts)
-    area = _area(area_codes, texts.index)
-    key = pd.DataFrame({"text": _str(norm["text"]).to_numpy(dtype=object), "area": area.to_numpy(dtype=object),
-                        "junk": norm["junk"].fillna(False).astype(bool).to_numpy()})
-    key.loc[key["junk"].to_numpy(), "area"] = ""
-    codes = key.groupby(["text", "area", "junk"], sort=False).ngroup().to_numpy()
-    distinct = key.drop_duplicates(["text", "area", "junk"]).reset_index(drop=True)  # same order as the groups
-    junk = distinct["junk"].to_numpy(dtype=bool) | (distinct["text"].to_numpy(dtype=object) == "")
-    parsed = pd.DataFrame(index=pd.RangeIndex(len(distinct)), columns=list(PARSED_COLUMNS), dtype="str")
+    # distinct raw texts first (registers repeat addresses): normalization runs on them, not on every record
+    raw = texts.astype("object").where(texts.notna(), None).to_numpy(dtype=object)
+    raw_codes, raw_uniques = pd.factorize(raw, use_na_sentinel=False)
+    norm = normalize_address(pd.Series(np.asarray(raw_uniques, dtype=object), dtype=object))
+    # distinct (normalized text, area code, junk) as integer codes: a record is a code, no string keys per record
+    text_codes, text_uniques = pd.factorize(_str(norm["text"]).to_numpy(dtype=object))
+    junk_u = norm["junk"].fillna(False).astype(bool).to_numpy()
+    area = _area(area_codes, texts.index).to_numpy(dtype=object)
+    area_codes_i, area_uniques = pd.factorize(area)
+    junk_r = junk_u[raw_codes]
+    area_codes_i = np.where(junk_r, -1, area_codes_i) + 1  # a junk text has no area; "" may already be a code
+    key = (text_codes[raw_codes].astype(np.int64) * 2 + junk_r) * (len(area_uniques) + 1) + area_codes_i
+    codes, first = pd.factorize(key)  # groups in the order of their first record
+    # position of the first record of each group: codes are numbered in order of first appearance
+    seen = np.maximum.accumulate(codes) if len(codes) else codes
+    at = np.flatnonzero(np.r_[len(codes) > 0, seen[1:] > seen[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+    d_text = np.asarray(text_uniques, dtype=object)[text_codes[raw_codes[at]]]
+    d_area = np.where(junk_r[at], "", area[at])
+    junk = junk_r[at] | (d_text == "")
+    parsed = pd.DataFrame(index=pd.RangeIndex(len(first)), columns=list(PARSED_COLUMNS), dtype="str")
     live = np.flatnonzero(~junk)
     if len(live):
-        p = parse_address(pd.Series(distinct["text"].to_numpy(dtype=object)[live], index=live))
+        p = parse_address(pd.Series(d_text[live], index=live))
         parsed.loc[live, [c for c in PARSED_COLUMNS if c in p]] = p[[c for c in PARSED_COLUMNS if c in p]]
-    res = match_parsed(parsed, index, area_codes=pd.Series(distinct["area"].to_numpy(dtype=object)), junk=junk)
+    res = match_parsed(parsed, index, area_codes=pd.Series(d_area, dtype=object), junk=junk)
     out = res.iloc[codes].set_axis(texts.index)
     return out
 
@@ -198,66 +209,104 @@ def _col(parsed: pd.DataFrame, c: str) -> pd.Series:
 
 def _text_keys(parsed: pd.DataFrame) -> pd.DataFrame:
     """Per text: the names as written (cleaned later by the name tables) and number keys; ``""`` when absent."""
-    t = pd.DataFrame(index=pd.RangeIndex(len(parsed)))
-    for k in ("street", "community", "road", "compound", "remainder", "county", "city", "province"):
-        t[k] = _col(parsed, k).to_numpy(dtype=object)
-    t["door_no"] = number_key(_col(parsed, "door_no"), "号").to_numpy(dtype=object)
-    t["building"] = number_key(_col(parsed, "building"), _BUILDING_SUFFIX).to_numpy(dtype=object)
-    t["unit"] = number_key(_col(parsed, "unit"), _UNIT_SUFFIX).to_numpy(dtype=object)
-    t["floor"] = number_key(_col(parsed, "floor"), _FLOOR_SUFFIX).to_numpy(dtype=object)
-    t["room"] = number_key(_col(parsed, "room"), _ROOM_SUFFIX).to_numpy(dtype=object)
-    t["remainder"] = t["remainder"].astype("str").str.replace(r"[\s\-—_,，。;；:：()（）\[\]【】]+", "", regex=True)
-    t = t.astype("str")
+    # plain object columns of Python strings: the matcher reads them as arrays many times, without conversions
+    cols = {k: _col(parsed, k).to_numpy(dtype=object) for k in ("street", "community", "road", "compound", "county",
+                                                                  "city", "province")}
+    cols["remainder"] = _col(parsed, "remainder").str.replace(r"[\s\-—_,，。;；:：()（）\[\]【】]+", "",
+                                                               regex=True).to_numpy(dtype=object)
+    for k, suffix in (("door_no", "号"), ("building", _BUILDING_SUFFIX), ("unit", _UNIT_SUFFIX),
+                      ("floor", _FLOOR_SUFFIX), ("room", _ROOM_SUFFIX)):
+        cols[k] = number_key(_col(parsed, k), suffix).to_numpy(dtype=object)
+    order = ("street", "community", "road", "compound", "remainder", "county", "city", "province", "door_no",
+             "building", "unit", "floor", "room")
+    t = pd.DataFrame({k: pd.Series(cols[k], dtype=object) for k in order}, index=pd.RangeIndex(len(parsed)))
     # 溪口胜利巷5-1-201, 八角街5栋: a number after a road with no door number and no compound numbers the door
     as_door = (t["road"] != "") & (t["door_no"] == "") & (t["compound"] == "") & (t["building"] != "")
     t.loc[as_door, "door_no"] = t.loc[as_door, "building"]
     t.loc[as_door, "building"] = ""
     # a compound named after a road (新街望城小区) that the parser split into road 新街 and compound 望城小区
     joint = (t["road"] != "") & (t["door_no"] == "") & (t["compound"] != "")
-    t["joint"] = (t["road"] + t["compound"]).where(joint, "")
+    t["joint"] = pd.Series(np.where(joint.to_numpy(), (t["road"] + t["compound"]).to_numpy(dtype=object), ""),
+                           dtype=object)
     return t
 
 
 def _candidates(t: pd.DataFrame, resolved: dict, index: AddressIndex) -> pd.DataFrame:
     """Candidate elements per text: ``tid, pos`` (院落 by name, 院落/门牌建筑 by road and door number, 街路巷, 社区,
     街道 by name), distinct."""
+    cache = index.__dict__.setdefault("_match_codes", {})
     parts = []
     for kind in ("compound", "road", "community", "street"):
         r = resolved[kind]
         if len(r):
-            e = index.names[kind].elements[["key", "pos"]]
-            parts.append(r[["tid", "key"]].merge(e, on="key")[["tid", "pos"]])
+            if ("names", kind) not in cache:  # the library's keys of this kind as integer codes, once per index
+                e = index.names[kind].elements
+                codes, uniques = pd.factorize(e["key"].to_numpy(dtype=object))
+                cache[("names", kind)] = (pd.DataFrame({"k": codes.astype(np.int64), "pos": e["pos"].to_numpy()}),
+                                          pd.Index(np.asarray(uniques, dtype=object)))
+            e, uniques = cache[("names", kind)]
+            left = pd.DataFrame({"tid": r["tid"].to_numpy(), "k": uniques.get_indexer(r["key"].to_numpy(dtype=object))})
+            parts.append(left.merge(e, on="k")[["tid", "pos"]])
     r = resolved["road"]
     if len(r) and len(index.doors):
-        rd = r[["tid", "key"]].assign(door_no=t["door_no"].to_numpy(dtype=object)[r["tid"].to_numpy()])
-        rd = rd[rd["door_no"] != ""]
-        parts.append(rd.merge(index.doors, left_on=["key", "door_no"], right_on=["road_key", "door_no"])[["tid", "pos"]])
+        if "doors" not in cache:  # (road, door number) of the door table as one integer code
+            road_c, road_u = pd.factorize(index.doors["road_key"].to_numpy(dtype=object))
+            door_c, door_u = pd.factorize(index.doors["door_no"].to_numpy(dtype=object))
+            width = np.int64(len(door_u) + 1)
+            cache["doors"] = (pd.DataFrame({"k": road_c.astype(np.int64) * width + door_c,
+                                            "pos": index.doors["pos"].to_numpy()}),
+                              pd.Index(np.asarray(road_u, dtype=object)), pd.Index(np.asarray(door_u, dtype=object)),
+                              width)
+        doors, road_u, door_u, width = cache["doors"]
+        tid = r["tid"].to_numpy()
+        rc = road_u.get_indexer(r["key"].to_numpy(dtype=object)).astype(np.int64)
+        dc = door_u.get_indexer(t["door_no"].to_numpy(dtype=object)).astype(np.int64)[tid]
+        ok = (rc >= 0) & (dc >= 0)
+        left = pd.DataFrame({"tid": tid[ok], "k": rc[ok] * width + dc[ok]})
+        parts.append(left.merge(doors, on="k")[["tid", "pos"]])
     if not parts:
         return pd.DataFrame({"tid": np.array([], dtype=np.int64), "pos": np.array([], dtype=np.int64)})
     cand = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
     return cand.astype({"tid": "int64", "pos": "int64"})
 
 
-def _agreement(cand: pd.DataFrame, resolved: pd.DataFrame, lib_key: np.ndarray) -> np.ndarray:
-    """Factor of agreement of each candidate's name (``lib_key`` per candidate) with the text's resolved names
-    (0 where none agrees)."""
-    if not len(cand):
-        return np.zeros(0)
-    if not len(resolved):
-        return np.zeros(len(cand))
-    left = pd.DataFrame({"tid": cand["tid"].to_numpy(), "key": lib_key, "row": np.arange(len(cand))})
-    hit = left.merge(resolved, on=["tid", "key"], how="inner")
-    out = np.zeros(len(cand))
-    out[hit["row"].to_numpy()] = hit["factor"].to_numpy()
-    return out
+def _codes(index: AddressIndex, col: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a key column of ``index.flat`` and the distinct keys they number (computed once per index)."""
+    cache = index.__dict__.setdefault("_match_codes", {})
+    if col not in cache:
+        codes, uniques = pd.factorize(index.flat[col].to_numpy(dtype=object))
+        cache[col] = (codes.astype(np.int64), pd.Index(np.asarray(uniques, dtype=object)))
+    return cache[col]
+
+
+def _agreement(tid: np.ndarray, lib_code: np.ndarray, resolved: pd.DataFrame, uniques: pd.Index) -> np.ndarray:
+    """Factor of agreement of each candidate's name with the text's resolved names (0 where none agrees).
+
+    ``lib_code`` is the candidate's key as a code of ``uniques``; the resolved ``(tid, key)`` pairs (distinct) are
+    coded the same way and looked up as one sorted ``int64`` key, no string join.
+    """
+    if not len(tid) or not len(resolved):
+        return np.zeros(len(tid))
+    r_code = uniques.get_indexer(resolved["key"].to_numpy(dtype=object)).astype(np.int64)
+    ok = r_code >= 0
+    width = np.int64(len(uniques) + 1)
+    r_key = resolved["tid"].to_numpy().astype(np.int64)[ok] * width + r_code[ok]
+    if not len(r_key):
+        return np.zeros(len(tid))
+    order = np.argsort(r_key, kind="stable")
+    r_key = r_key[order]
+    r_factor = resolved["factor"].to_numpy(dtype=float)[ok][order]
+    c_key = tid.astype(np.int64) * width + lib_code
+    i = np.minimum(np.searchsorted(r_key, c_key), len(r_key) - 1)
+    hit = (r_key[i] == c_key) & (lib_code >= 0)
+    return np.where(hit, r_factor[i], 0.0)
 
 
 def _score_candidates(cand: pd.DataFrame, t: pd.DataFrame, resolved: dict, index: AddressIndex,
                       area: np.ndarray) -> pd.DataFrame:
     """Anchor score of each candidate; candidates that contradict the text (or its area code) are dropped."""
     f = index.flat
-    pos = cand["tid"].to_numpy(), cand["pos"].to_numpy()
-    tid, p = pos
+    tid, p = cand["tid"].to_numpy(), cand["pos"].to_numpy()
     kind = index.kind[p]
     door_building = f["door_building"].to_numpy()[p]
     score = np.zeros(len(cand))
@@ -265,12 +314,19 @@ def _score_candidates(cand: pd.DataFrame, t: pd.DataFrame, resolved: dict, index
     penalty = np.zeros(len(cand), dtype=bool)
     for k, col in (("street", "street_key"), ("community", "community_key"), ("road", "road_key"),
                    ("compound", "compound_key")):
-        given = t[k].to_numpy(dtype=object)[tid] != ""
-        known = np.isin(tid, resolved[k]["tid"].to_numpy()) if len(resolved[k]) else np.zeros(len(cand), dtype=bool)
-        lib = f[col].to_numpy(dtype=object)[p]
-        agree = _agreement(cand, resolved[k], lib)
+        given = (t[k].to_numpy(dtype=object) != "")[tid]
+        if len(resolved[k]):
+            has = np.zeros(len(t), dtype=bool)
+            has[resolved[k]["tid"].to_numpy()] = True
+            known = has[tid]
+        else:
+            known = np.zeros(len(cand), dtype=bool)
+        codes, uniques = _codes(index, col)
+        lib_code = codes[p]
+        agree = _agreement(tid, lib_code, resolved[k], uniques)
         score += WEIGHTS[k] * agree
-        contra = given & (agree == 0) & (lib != "")
+        empty = uniques.get_indexer([""])[0]
+        contra = given & (agree == 0) & (lib_code != empty)
         if k in ("street", "community"):
             keep &= ~(contra & known)  # a street/community the library knows, other than the candidate's
         elif k == "road":
@@ -280,21 +336,27 @@ def _score_candidates(cand: pd.DataFrame, t: pd.DataFrame, resolved: dict, index
         else:
             keep &= ~contra  # another 院落 than the one written
             keep &= ~(given & door_building)  # the text names a 院落 where the library has a door-plate building
-    tdoor = t["door_no"].to_numpy(dtype=object)[tid]
-    ldoor = f["door_no"].to_numpy(dtype=object)[p]
+    # door numbers compared as codes of the library's door numbers (a text's number the library lacks: -1)
+    d_codes, d_uniques = _codes(index, "door_no")
+    t_door = t["door_no"].to_numpy(dtype=object)
+    t_code = d_uniques.get_indexer(t_door).astype(np.int64)
+    tdoor_given = (t_door != "")[tid]
+    ldoor = d_codes[p]
+    l_empty = d_uniques.get_indexer([""])[0]
     has_door = (kind == "compound") | door_building
-    door_ok = has_door & (tdoor != "") & (tdoor == ldoor)
+    door_ok = has_door & tdoor_given & (t_code[tid] == ldoor)
     score += WEIGHTS["door_no"] * door_ok
-    penalty |= has_door & (tdoor != "") & (ldoor != "") & (tdoor != ldoor)
+    penalty |= has_door & tdoor_given & (ldoor != l_empty) & (t_code[tid] != ldoor)
     # area code: the candidate's own street (and community, for a 12-digit code) must be the text's
     a = area[tid]
     has_area = a != ""
-    sc = f["street_code"].to_numpy(dtype=object)[p]
-    cc = f["community_code"].to_numpy(dtype=object)[p]
-    a_street = pd.Series(a, dtype="str").str.slice(0, 9).to_numpy(dtype=object)
-    in_area = (sc == a_street) & ((pd.Series(a, dtype="str").str.len().to_numpy() == 9) | (cc == a) | (cc == ""))
-    keep &= ~has_area | in_area
-    exact_door = door_building & door_ok & (t["compound"].to_numpy(dtype=object)[tid] == "")
+    if has_area.any():
+        sc = f["street_code"].to_numpy(dtype=object)[p]
+        cc = f["community_code"].to_numpy(dtype=object)[p]
+        a_street = pd.Series(a, dtype="str").str.slice(0, 9).to_numpy(dtype=object)
+        in_area = (sc == a_street) & ((pd.Series(a, dtype="str").str.len().to_numpy() == 9) | (cc == a) | (cc == ""))
+        keep &= ~has_area | in_area
+    exact_door = door_building & door_ok & (t["compound"].to_numpy(dtype=object) == "")[tid]
     out = cand.assign(score=score, penalty=penalty, exact_door=exact_door)[keep].reset_index(drop=True)
     return out
 
@@ -446,7 +508,9 @@ def _outcome(d: pd.DataFrame, t: pd.DataFrame, index: AddressIndex, junk: np.nda
         reason[ut] = _partial_reason(one, t, index, full)
         # a remainder the parser could not read that carries digits may describe a finer element
         rem = t["remainder"].to_numpy(dtype=object)[ut]
-        digits = pd.Series(rem, dtype="str").str.contains(r"\d").to_numpy()
+        digits = np.zeros(len(ut), dtype=bool)
+        some = np.flatnonzero(rem != "")
+        digits[some] = pd.Series(rem[some], dtype="str").str.contains(r"\d").to_numpy(dtype=bool)
         unread = full & digits & (status[ut] == "matched")
         status[ut[unread]] = "partial"
         reason[ut[unread]] = "地址中有未能识别的部分：" + pd.Series(rem[unread], dtype="str") + "，已匹配到可识别的最细一级"
@@ -458,7 +522,9 @@ def _outcome(d: pd.DataFrame, t: pd.DataFrame, index: AddressIndex, junk: np.nda
             status[mt] = "ambiguous"
             score[mt] = g["final"].max().to_numpy()
             cands[mt] = lists.to_numpy()
-            kinds = g["pos"].agg(lambda x: "、".join(sorted(set(_level_of(index, np.asarray(x))))))  # per text
+            lv = pd.DataFrame({"tid": many["tid"].to_numpy(), "lv": _level_of(index, many["pos"].to_numpy())})
+            lv = lv.drop_duplicates().sort_values(["tid", "lv"])  # the distinct levels of each text's candidates
+            kinds = lv.groupby("tid")["lv"].agg("、".join).reindex(mt)
             reason[mt] = ("有" + g["pos"].size().astype(str).to_numpy(dtype=object) + "个同等的候选地址（"
                           + kinds.to_numpy(dtype=object) + "），无法确定；请补充街道、社区或门牌，或提供区划代码")
     single = np.flatnonzero((status == "matched") | (status == "partial"))
@@ -500,8 +566,9 @@ def _first_missing(t: pd.DataFrame, tid: np.ndarray, rank: np.ndarray) -> tuple[
 
 def _partial_reason(one: pd.DataFrame, t: pd.DataFrame, index: AddressIndex, full: np.ndarray) -> np.ndarray:
     """Chinese reason per unique result: the element not found (partial), or a note on disagreeing parts."""
-    tid = one["tid"].to_numpy()
-    pos = one["pos"].to_numpy()
+    part_at = np.flatnonzero(~np.asarray(full, dtype=bool))  # the reason text is built for partial results only
+    tid = one["tid"].to_numpy()[part_at]
+    pos = one["pos"].to_numpy()[part_at]
     rank = _rank_of(index, pos)
     el, val = _first_missing(t, tid, rank)
     suffix = {"door_no": "号", "building": "栋", "unit": "单元", "room": "室"}
@@ -510,10 +577,9 @@ def _partial_reason(one: pd.DataFrame, t: pd.DataFrame, index: AddressIndex, ful
     level = _level_of(index, pos)
     part = ("标准地址库中未找到" + pd.Series(label, dtype="str") + "“" + shown + "”，只匹配到" + pd.Series(level, dtype="str")
             + "一级").to_numpy(dtype=object)
-    note = np.where(one["penalty"].to_numpy(), "小区名称匹配，但所写街路巷或门牌号与标准地址不一致，请核实", "")
-    fuzzy = one["final"].to_numpy() < 1 - 1e-9
-    note = np.where((note == "") & fuzzy & full, "", note)
-    return np.where(full, note, part)
+    out = np.where(one["penalty"].to_numpy(), "小区名称匹配，但所写街路巷或门牌号与标准地址不一致，请核实", "").astype(object)
+    out[part_at] = part
+    return out
 
 
 def _unmatched_reason(t: pd.DataFrame, sel: np.ndarray) -> np.ndarray:

@@ -145,6 +145,25 @@ def test_match_addresses_texts_end_to_end(library):
     assert match_addresses(texts, library, area_codes=area).loc[13, "address_id"] == "B2"
 
 
+def test_shuffled_and_duplicated_texts_give_the_same_result_per_record(library):
+    """Work is done once per distinct (text, area): order and repetition of the records change nothing."""
+    pytest.importorskip("cimlib.geocode.parse")
+    texts = pd.Series(["西城街道民主社区先锋路101号西关佳苑8栋1单元501室", "暂无", "西关佳苑八栋", "龙门雅居2-301",
+                       "八角街2号（出租屋）", None, "西关佳苑8栋", "先锋路101号"], index=list("abcdefgh"))
+    area = pd.Series([None, "421303001", "421303002", None, None, None, None, "421303001"], index=texts.index)
+    ref = match_addresses(texts, library, area_codes=area)
+    rng = np.random.default_rng(3)
+    order = rng.permutation(np.repeat(np.arange(len(texts)), 3))  # every record three times, shuffled
+    many = pd.Series(texts.to_numpy(dtype=object)[order], index=np.arange(len(order)) * 7)
+    got = match_addresses(many, library, area_codes=pd.Series(area.to_numpy(dtype=object)[order], index=many.index))
+    assert got.index.tolist() == many.index.tolist()
+    expected = ref.iloc[order].set_axis(many.index)
+    pd.testing.assert_frame_equal(got.drop(columns="candidates"), expected.drop(columns="candidates"))
+    assert got["candidates"].tolist() == expected["candidates"].tolist()
+    # the same text under another area code is another record: the area narrows it, the plain text stays a tie
+    assert ref.loc["c", "address_id"] == "B2" and ref.loc["g", "status"] == "ambiguous"
+
+
 # --------------------------------------------------------------------------- the sample city's texts
 
 FULL_DETAIL = ("full", "no_province", "no_prefix", "no_community", "fullwidth", "chinese_numerals", "variant",
