@@ -408,7 +408,7 @@ def report(kind: str, catalog: Path | None, period: str | None, as_of: str | Non
     except (CatalogError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     ind = run.manifest["indicators"]
-    counts = {s: sum(1 for r in ind if r["status"] == s) for s in ("达标", "未达标", "未到期", "无法判定")}
+    counts = {s: sum(1 for r in ind if r["status"] == s) for s in ("达标", "未达标", "未到期", "无法判定", "不可计算")}
     click.echo(f"{run.manifest['label']}：{len(ind)} 项指标，" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
     for r in ind:
         if r["status"] == "未达标":

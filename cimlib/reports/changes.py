@@ -84,7 +84,7 @@ class ChangeResult:
     current_period: str | None = None
 
 
-def period_findings(catalog: Catalog, period: str, datasets=None, *, progress: bool = False) -> pd.DataFrame:
+def period_findings(catalog: Catalog, period: str | None, datasets=None, *, progress: bool = False) -> pd.DataFrame:
     """The findings of one month: registers as in their ``period`` snapshot, other datasets as they are now.
 
     :func:`standards_checks.run_checks` with ``period`` reads the entries that have monthly ``snapshots`` (the
@@ -95,8 +95,8 @@ def period_findings(catalog: Catalog, period: str, datasets=None, *, progress: b
     Parameters
     ----------
     catalog : Catalog
-    period : str
-        ``YYYY-MM``.
+    period : str or None
+        ``YYYY-MM``; ``None`` checks every entry in its current state (a catalog without monthly snapshots).
     datasets : list of str, optional
         Entry names; default every entry of the catalog.
     progress : bool, default False
@@ -114,13 +114,13 @@ def period_findings(catalog: Catalog, period: str, datasets=None, *, progress: b
     Raises
     ------
     ValueError
-        If ``period`` is not ``YYYY-MM``.
+        If ``period`` is given and is not ``YYYY-MM``.
     cimlib.catalog.CatalogError
         If a requested dataset name is not in the catalog.
     """
     from standards_checks import run_checks
 
-    if not isinstance(period, str) or not PERIOD_PATTERN.match(period):
+    if period is not None and (not isinstance(period, str) or not PERIOD_PATTERN.match(period)):
         raise ValueError(f"统计期应为 YYYY-MM 格式：{period!r}")
     names = list(datasets) if datasets else [e.name for e in catalog]
     result = run_checks(catalog, names, period=period, masked=True, progress=progress)

@@ -16,6 +16,9 @@ import pandas as pd
 from cimlib._io import atomic_path
 from cimlib.catalog import Catalog, CatalogError
 
+SNAPSHOT_NOTE = "数据目录未提供月度快照，按当前数据计"
+"""What the report says when the catalog has no monthly snapshot: its current state stands for the period."""
+
 
 def month_end(period: str) -> str:
     """``"2024-06"`` -> ``"2024-06-30"``."""
@@ -124,10 +127,20 @@ class ReportContext:
     # ------------------------------------------------------------------ checks and their change over time
 
     def findings(self) -> pd.DataFrame:
-        """Findings of the standard checks on the snapshot of ``period`` (personal values masked)."""
+        """Findings of the standard checks on the snapshot of ``period`` (personal values masked).
+
+        A catalog without monthly snapshots is checked in its current state, labelled as ``period``
+        (:data:`SNAPSHOT_NOTE`).
+        """
         from cimlib.reports.changes import period_findings
 
-        return self._cached("findings", lambda: period_findings(self.catalog, self._snapshot_period(self.period)))
+        def compute():
+            if self._register_periods():
+                return period_findings(self.catalog, self._snapshot_period(self.period))
+            f = period_findings(self.catalog, None)
+            f.attrs["period"] = self.period
+            return f
+        return self._cached("findings", compute)
 
     def located_findings(self):
         """The findings that carry a location (WKT in the findings table), as a GeoDataFrame in EPSG:4490."""
@@ -160,6 +173,21 @@ class ReportContext:
         return (self._cached("changes_summary", lambda: compute("summary")),
                 self._cached("changes_detail", lambda: compute("detail")))
 
+    def period_note(self) -> str:
+        """:data:`SNAPSHOT_NOTE` when the catalog has no monthly snapshot of the registers, else empty."""
+        return "" if self._register_periods() else SNAPSHOT_NOTE
+
+    def missing(self, names) -> list[str]:
+        """The entries among ``names`` that the catalog lacks (neither an entry of that name nor of that schema)."""
+        schemas = {e.schema for e in self.catalog}
+        return [n for n in names if n not in self.catalog and n not in schemas]
+
+    def missing_note(self, names, consequence: str = "本节不适用") -> str:
+        """``数据目录中没有 …（name），本节不适用`` for the entries among ``names`` the catalog lacks; empty if none."""
+        from cimlib.reports.tables import missing_note
+
+        return missing_note(self.missing(names), consequence)
+
     def _register_periods(self) -> list[str]:
         for name in ("addresses", "persons", "houses", "units"):
             if name in self.catalog and self.catalog.periods(name):
@@ -172,17 +200,50 @@ class ReportContext:
 
     # ------------------------------------------------------------------ tasks and departments
 
+    def _task_list(self) -> tuple[pd.DataFrame, str]:
+        """The raw task list and a note: empty list and the reason when the catalog lacks it or it cannot be read."""
+        if "_task_list" not in self._memo:
+            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ("task_id", "department", "deadline",
+                                                                        "completed_date")})
+            note = self.missing_note(["tasks"])
+            frame = empty
+            if not note:
+                try:
+                    frame = self.catalog.read("tasks")
+                    from cimlib.reports.monthly import task_status
+
+                    task_status(frame.head(0), self.as_of)      # the required columns are there
+                except (CatalogError, ValueError) as exc:
+                    frame, note = empty, f"工作任务清单（tasks）无法使用：{exc}；本节不适用"
+            self._memo["_task_list"] = (frame, note)
+        return self._memo["_task_list"]
+
     def tasks(self) -> pd.DataFrame:
-        """The programme's task list with each task's status as of ``as_of``."""
+        """The programme's task list with each task's status as of ``as_of``.
+
+        Empty when the catalog has no usable task list; ``attrs["note"]`` then says why in Chinese.
+        """
         from cimlib.reports.monthly import task_status
 
-        return self._cached("tasks", lambda: task_status(self.catalog.read("tasks"), self.as_of))
+        def compute():
+            frame, note = self._task_list()
+            out = task_status(frame, self.as_of)
+            if note:
+                out.attrs["note"] = note
+            return out
+        return self._cached("tasks", compute)
 
     def departments(self) -> pd.DataFrame:
-        """Progress per responsible department as of ``as_of``."""
+        """Progress per responsible department as of ``as_of`` (empty, with ``attrs["note"]``, without tasks)."""
         from cimlib.reports.monthly import department_progress
 
-        return self._cached("departments", lambda: department_progress(self.catalog.read("tasks"), self.as_of))
+        def compute():
+            frame, note = self._task_list()
+            out = department_progress(frame, self.as_of)
+            if note:
+                out.attrs["note"] = note
+            return out
+        return self._cached("departments", compute)
 
     def scores(self, previous: pd.DataFrame | None = None) -> pd.DataFrame:
         """Score per department (progress and data quality) with the month-on-month change."""

@@ -20,7 +20,7 @@ CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source 
              "Droid Sans Fallback", "SimHei", "Microsoft YaHei", "PingFang SC")
 """Font families tried in order for Chinese text."""
 
-STATUS_COLOURS = {"达标": "#2e7d32", "未达标": "#c62828", "未到期": "#9e9e9e", "无法判定": "#f9a825"}
+STATUS_COLOURS = {"达标": "#2e7d32", "未达标": "#c62828", "未到期": "#9e9e9e", "无法判定": "#f9a825", "不可计算": "#607d8b"}
 
 
 def cjk_font() -> str | None:

@@ -12,7 +12,8 @@ This is the one computation that the acceptance and progress reports and ``cim v
   kilometres, not a share);
 - :func:`evaluate_indicators` gives each indicator its status with the rules of
   :func:`cimlib.metrics.target_status`: 未到期 before the deadline; after it, 达标 or 未达标 by the value of the
-  deadline's month; 无法判定 without any month up to the deadline;
+  deadline's month; 无法判定 without any month up to the deadline; 不可计算 when the catalog lacks a dataset the
+  indicator needs (:data:`REQUIRED_DATASETS`; the evidence names it);
 - :func:`acceptance` does all three and is what the reports and ``cim verify`` call.
 
 A month counts as of a date when it is not after the date's month (the 2024-09 snapshot counts as of 2024-09-30 and
@@ -56,6 +57,13 @@ SMART_COMMUNITY_COLUMN = "smart_community"
 SMART_COMMUNITY_METRIC = "smart_community_coverage"
 ROAD_COVERAGE_METRIC = "road_coverage_km"
 ONLINE_RATE_METRIC = "online_rate"
+
+STATUS_NOT_COMPUTABLE = "不可计算"
+"""Status of an indicator whose dataset (or a dataset its metric needs) the catalog lacks."""
+
+REQUIRED_DATASETS = {ROAD_COVERAGE_METRIC: ("devices", "readings"), ONLINE_RATE_METRIC: ("devices", "readings"),
+                     "fine_model_coverage": ("central_area",)}
+"""Metric -> datasets it needs besides the indicator's own ``dataset``."""
 
 _TRUE = {"true", "t", "1", "1.0", "yes", "y", "是", "有"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "否", "无"}
@@ -741,6 +749,26 @@ def resolve_datasets(catalog: Catalog, indicators) -> list[Indicator]:
     return out
 
 
+def _not_computable(table: pd.DataFrame, catalog: Catalog, indicators) -> pd.DataFrame:
+    """Rows without data of indicators whose datasets the catalog lacks: status 不可计算, the reason as evidence."""
+    from cimlib.reports.tables import missing_note
+
+    schemas = {e.schema for e in catalog}
+    notes = {}
+    for ind in indicators:
+        need = (ind.dataset, *REQUIRED_DATASETS.get(ind.metric_id, ()))
+        lacking = [n for n in dict.fromkeys(need) if n not in catalog and n not in schemas]
+        if lacking:
+            notes[ind.indicator_id] = missing_note(lacking, "本指标不可计算")
+    hit = table["indicator_id"].isin(list(notes)) & table["period"].isna()
+    if hit.any():
+        table = table.copy()
+        table.loc[hit, "status"] = STATUS_NOT_COMPUTABLE
+        table.loc[hit, "evidence"] = table.loc[hit, "indicator_id"].map(notes)
+        table.loc[hit, "projection_method"] = "数据目录中没有所需数据，无法外推"
+    return table
+
+
 def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) -> AcceptanceResult:
     """Evaluate the acceptance indicators on a catalog as of a date (what the reports and ``cim verify`` call).
 
@@ -770,7 +798,8 @@ def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) 
     catalog = _load_catalog(catalog)
     indicators = resolve_datasets(catalog, load_indicators(path))
     got = _collect(catalog, as_of, progress)
-    table = evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems)
+    table = _not_computable(evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems), catalog,
+                            indicators)
     return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=got.inputs, problems=got.problems, as_of=as_of,
                             evidence=got.evidence, indicators_file=str(path.resolve()),
                             indicators_sha256=sha256_file(path))

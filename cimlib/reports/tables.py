@@ -21,6 +21,38 @@ BASE_LABELS = {
 """Column -> Chinese header for columns shared by several tables (module ``LABELS`` add their own)."""
 
 
+DATASET_TITLES = {
+    "admin_areas": "行政区划", "central_area": "中心城区范围", "buildings": "建筑白模", "roads": "道路中心线",
+    "white_model_extent": "白模生产范围", "fine_model_extent": "精模生产范围", "dem": "数字高程模型",
+    "addresses": "标准地址", "persons": "实有人口", "houses": "实有房屋", "units": "实有单位",
+    "devices": "物联感知设备", "readings": "物联感知监测数据", "tasks": "工作任务清单",
+    "address_pipeline": "增量地址生产流程记录",
+}
+"""Catalog entry name -> Chinese title, for saying which dataset a catalog lacks."""
+
+
+def missing_note(names, consequence: str = "本节不适用") -> str:
+    """The sentence a report shows for datasets the catalog lacks.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Entry names missing from the catalog.
+    consequence : str, default "本节不适用"
+        What follows for the section or indicator.
+
+    Returns
+    -------
+    str
+        E.g. ``数据目录中没有 工作任务清单（tasks），本节不适用``; empty when ``names`` is empty.
+    """
+    names = list(names)
+    if not names:
+        return ""
+    items = "、".join(f"{DATASET_TITLES.get(n, n)}（{n}）" for n in names)
+    return f"数据目录中没有 {items}，{consequence}"
+
+
 def column_labels(module: str | None = None) -> dict[str, str]:
     """Column -> Chinese header: :data:`BASE_LABELS`, overridden by the ``LABELS`` of one report module.
 
@@ -174,6 +206,8 @@ def indicator_display(indicators: pd.DataFrame) -> pd.DataFrame:
     for c in ("numerator", "denominator"):
         if c in out:
             out[c] = out[c].map(lambda v: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:,.0f}")
+    if "period" in out:   # months; none (no data for the indicator) shows as a dash, not "nan"
+        out["period"] = out["period"].astype(object).where(out["period"].notna(), "—")
     if "projected_date" in out:
         out["projected_date"] = pd.to_datetime(out["projected_date"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("—")
     keep = [c for c in INDICATOR_DISPLAY if c in out]

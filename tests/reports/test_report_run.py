@@ -259,3 +259,37 @@ def test_monthly_reports_read_the_previous_month_from_the_store(city, tmp_path):
     assert scores["score_previous"].notna().any()
     book = pd.read_excel(june.folder / "report.xlsx", sheet_name=None)
     assert {"部门考评", "任务进度", "部门进度"} <= set(book)
+
+
+def test_a_delivered_catalog_without_snapshots_tasks_or_sensors_still_gets_a_monthly_report(sample_cities, tmp_path):
+    """A city onboarding its own deliveries: the missing datasets become statements of the report, not a crash."""
+    import shutil
+
+    from cimlib.demo._delivery import delivery_catalog
+
+    root = tmp_path / "city"
+    for sub in ("delivery", "truth"):
+        shutil.copytree(sample_cities.city(7) / sub, root / sub)
+    catalog = root / "delivered.yaml"
+    catalog.write_text(delivery_catalog(root), encoding="utf-8")
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(main, ["report", "monthly", "--period", "2024-09", "--catalog", str(catalog),
+                                    "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    folder = out / "monthly" / "2024-09"
+    for name in ("report.html", "report.xlsx", "manifest.json"):
+        assert (folder / name).stat().st_size > 0, name
+    text = BeautifulSoup((folder / "report.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    text = re.sub(r"\s+", " ", text)
+    assert "数据目录中没有 工作任务清单（tasks），本节不适用" in text
+    assert "物联感知设备（devices）、物联感知监测数据（readings），本节不适用" in text
+    assert "数据目录未提供月度快照，按当前数据计" in text
+    ind = {r["indicator_id"]: r for r in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["indicators"]}
+    online = ind["readings.online_rate.90"]
+    assert online["status"] == "不可计算" and online["value"] is None
+    assert ind["addresses.mapping_rate.100"]["period"] == "2024-09"      # the current state, labelled as the period
+    assert "不可计算" in text and "标准地址上图率达到100%" in text
+    sheets = pd.ExcelFile(folder / "report.xlsx", engine="openpyxl").sheet_names
+    assert "任务进度" in sheets and "检查问题" in sheets
+    check = verify_manifest(folder / "manifest.json")
+    assert check.ok, check.problems
