@@ -257,7 +257,7 @@ def main() -> int:
               f"  coarser on its chain {coarser:,};  off its chain {wrong:,} (precision {_pct(n_ret - wrong, n_ret)});"
               f"  an address returned for {no_true:,}/{len(sample) - n_true:,} texts with none (junk, not in library)")
     st = result["status"].to_numpy(dtype=object)[sample]
-    print(f"  workbench on the sample: " + "  ".join(f"{k} {int((st == k).sum()):,}" for k in match_mod.STATUSES)
+    print("  workbench on the sample: " + "  ".join(f"{k} {int((st == k).sum()):,}" for k in match_mod.STATUSES)
           + "  (ambiguous/unmatched return no address; the baseline always returns one)")
 
     # 6. memory -----------------------------------------------------------------------------------------------------

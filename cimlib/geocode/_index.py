@@ -46,6 +46,10 @@ _SUFFIX = {
     "compound": r"(?:小区)$",
 }
 _SPACE = re.compile(r"[\s\u3000·•．.、,，]+")
+#: Generic words a compound's name may be written without (``交通杏林`` for ``交通杏林小区``, ``紫阳五四`` for
+#: ``紫阳五四花园``): the rest is the compound's *stem*.
+_COMPOUND_GENERIC = re.compile(r"(?:小区|花园|公寓|新村|家园|佳苑|雅苑|名苑|华苑|苑|华府|公馆|山庄|雅居|广场|大厦|城|庭|院|府|里"
+                               r"|园|居)$")
 
 
 def _str(values, index=None) -> pd.Series:
@@ -210,9 +214,27 @@ class _NameTable:
         self.fulls = fulls
         dk = _deletion_keys(fulls["full"])
         self.deletions = dk.rename(columns={"row": "lib_row"})
+        self.stems = self._stems() if kind == "compound" else pd.Series([], dtype=object)
 
-    def resolve(self, names: pd.Series, fuzzy_factor: float) -> pd.DataFrame:
-        """Keys of library names that ``names`` denote: exactly (by key), else with one wrong character.
+    def _stems(self) -> pd.Series:
+        """Key of the one compound each stem denotes (index: the stem).
+
+        A stem is a full name without its generic word (:data:`_COMPOUND_GENERIC`) when at least two characters
+        remain. It is kept only when exactly one distinct full name has it and it is no compound's full name or key
+        (``花园`` of ``花园小区`` and ``花园新村`` names neither).
+        """
+        fulls = self.elements.drop_duplicates("full")[["full", "key"]].reset_index(drop=True)
+        stem = fulls["full"].str.replace(_COMPOUND_GENERIC.pattern, "", regex=True)
+        ok = (stem.str.len() >= 2) & (stem != fulls["full"])
+        table = pd.DataFrame({"stem": stem[ok].to_numpy(dtype=object), "key": fulls["key"][ok].to_numpy(dtype=object)})
+        taken = pd.Index(pd.unique(np.r_[fulls["full"].to_numpy(dtype=object), fulls["key"].to_numpy(dtype=object)]))
+        table = table[~table["stem"].duplicated(keep=False).to_numpy()
+                      & (taken.get_indexer(table["stem"].to_numpy(dtype=object)) < 0)]
+        return pd.Series(table["key"].to_numpy(dtype=object), index=pd.Index(table["stem"].to_numpy(dtype=object)))
+
+    def resolve(self, names: pd.Series, fuzzy_factor: float, stem_factor: float | None = None) -> pd.DataFrame:
+        """Keys of library names that ``names`` denote: exactly (by key), else by a compound's stem (the name
+        written without its generic word, when ``stem_factor`` is given), else with one wrong character.
 
         Parameters
         ----------
@@ -220,6 +242,8 @@ class _NameTable:
             Names as written, one per text (index = text id); missing or empty names are skipped.
         fuzzy_factor : float
             Agreement factor given to a name reached with one wrong character (an exact key gets 1.0).
+        stem_factor : float, optional
+            Agreement factor given to a compound reached by its stem (see :meth:`_stems`); ``None``: stems unused.
 
         Returns
         -------
@@ -238,6 +262,12 @@ class _NameTable:
         exact = lib_keys.get_indexer(dkey.to_numpy(dtype=object)) >= 0
         rows = [pd.DataFrame({"name": distinct[exact].to_numpy(dtype=object), "key": dkey[exact].to_numpy(dtype=object),
                               "factor": 1.0})]
+        if stem_factor is not None and len(self.stems):
+            at = self.stems.index.get_indexer(dkey.to_numpy(dtype=object))
+            stem = ~exact & (at >= 0)
+            rows.append(pd.DataFrame({"name": distinct[stem].to_numpy(dtype=object),
+                                      "key": self.stems.to_numpy(dtype=object)[at[stem]], "factor": stem_factor}))
+            exact = exact | stem  # a stem hit is not looked for with a wrong character
         # one wrong character: deletion keys of the distinct names joined with the library's, verified by distance
         # (only for names the library does not hold exactly: 东城街道 is not a misspelt 西城街道)
         long = distinct[~exact & (distinct.str.len() >= FUZZY_MIN_CHARS).to_numpy()].reset_index(drop=True)

@@ -7,7 +7,10 @@ Method (vectorized; the work is done once per *distinct* normalized text and are
    (暂无, 同上, 不详 ...) are ``unmatched`` and never reach the library.
 2. **Resolve names** of the street, community, road and compound against the library's names of that kind
    (:class:`cimlib.geocode._index.AddressIndex`): exactly by normalized key (``西城街道`` = ``西城``), else with one
-   wrong character (Levenshtein distance 1, names of at least 3 characters, symmetric-deletion blocking).
+   wrong character (Levenshtein distance 1, names of at least 3 characters, symmetric-deletion blocking). A
+   compound written without its generic word (``紫阳五四`` for ``紫阳五四花园``) is found by its stem when the stem
+   belongs to one compound only (:data:`STEM_FACTOR`); a street or community written into the road (``东城湖滨街``)
+   is split off when the rest is exactly a road of the library.
 3. **Candidates** are joined from the blocking tables: 院落 by name, 院落 or door-plate 建筑物 by ``(road, door
    number)``, 街路巷 by name, 社区 and 街道 by name. A candidate is dropped when it contradicts the text: a 院落 of
    another name than the one written, a street or community (recognised in the library) other than the one
@@ -30,10 +33,10 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from cimlib.geocode._index import (_BUILDING_SUFFIX, _FLOOR_SUFFIX, _ROOM_SUFFIX, _UNIT_SUFFIX, AddressIndex, _str,
-                                   number_key)
+from cimlib.geocode._index import (_BUILDING_SUFFIX, _FLOOR_SUFFIX, _ROOM_SUFFIX, _UNIT_SUFFIX, AddressIndex, _clean,
+                                   _str, number_key)
 
-__all__ = ["match_addresses", "match_parsed", "MATCH_LEVELS", "STATUSES", "WEIGHTS", "FUZZY_FACTOR",
+__all__ = ["match_addresses", "match_parsed", "MATCH_LEVELS", "STATUSES", "WEIGHTS", "FUZZY_FACTOR", "STEM_FACTOR",
            "PARSED_COLUMNS"]
 
 STATUSES = ("matched", "partial", "ambiguous", "unmatched")
@@ -52,6 +55,10 @@ WEIGHTS = {"street": 0.5, "community": 0.5, "road": 1.0, "door_no": 1.0, "compou
 
 FUZZY_FACTOR = 0.8
 """Agreement credited to a name matched with one wrong character (an exact name gets 1)."""
+
+STEM_FACTOR = 0.9
+"""Agreement credited to a compound written without its generic word (``紫阳五四`` for ``紫阳五四花园``), when that stem
+belongs to one compound only."""
 
 # rank of what a text describes / what an element is (higher = finer)
 _R_STREET, _R_COMMUNITY, _R_ROAD, _R_DOOR, _R_BUILDING, _R_UNIT, _R_ROOM = 2, 3, 4, 5, 6, 7, 8
@@ -137,7 +144,7 @@ def match_addresses(texts: pd.Series, addresses, *, area_codes: pd.Series | None
     parsed = pd.DataFrame(index=pd.RangeIndex(len(first)), columns=list(PARSED_COLUMNS), dtype="str")
     live = np.flatnonzero(~junk)
     if len(live):
-        p = parse_address(pd.Series(d_text[live], index=live))
+        p = parse_address(pd.Series(d_text[live], index=live), normalized=True)
         parsed.loc[live, [c for c in PARSED_COLUMNS if c in p]] = p[[c for c in PARSED_COLUMNS if c in p]]
     res = match_parsed(parsed, index, area_codes=pd.Series(d_area, dtype=object), junk=junk)
     out = res.iloc[codes].set_axis(texts.index)
@@ -170,13 +177,15 @@ def match_parsed(parsed: pd.DataFrame, index: AddressIndex, *, area_codes: pd.Se
         np.full(m, "", dtype=object)
     junk = np.zeros(m, dtype=bool) if junk is None else np.asarray(junk, dtype=bool)
     t.loc[junk, :] = ""
-    resolved = {k: (index.names[k].resolve(t[k].where(t[k] != "").dropna(), FUZZY_FACTOR) if (t[k] != "").any()
+    _split_area_prefix(t, index)
+    resolved = {k: (index.names[k].resolve(t[k].where(t[k] != "").dropna(), FUZZY_FACTOR,
+                                           STEM_FACTOR if k == "compound" else None) if (t[k] != "").any()
                     else _EMPTY) for k in ("street", "community", "road", "compound")}
     # road + compound read as one compound name, where the compound alone is not found
     alone = np.isin(np.arange(m), resolved["compound"]["tid"].to_numpy())
     jt = t["joint"].where((t["joint"] != "") & ~alone)
     if jt.notna().any():
-        j = index.names["compound"].resolve(jt.dropna(), FUZZY_FACTOR)
+        j = index.names["compound"].resolve(jt.dropna(), FUZZY_FACTOR, STEM_FACTOR)
         if len(j):
             resolved["compound"] = pd.concat([resolved["compound"], j], ignore_index=True)
             t.loc[j["tid"].unique(), "compound"] = t["joint"]
@@ -229,6 +238,52 @@ def _text_keys(parsed: pd.DataFrame) -> pd.DataFrame:
     t["joint"] = pd.Series(np.where(joint.to_numpy(), (t["road"] + t["compound"]).to_numpy(dtype=object), ""),
                            dtype=object)
     return t
+
+
+def _split_area_prefix(t: pd.DataFrame, index: AddressIndex) -> None:
+    """Read a street or community written into the road (``东城湖滨街``, ``北郊高庙大道``) as that area and the road.
+
+    Where a text names no street and its road is not a road of the library, a first two (else three) characters
+    that are exactly the key of a street (else of a community, when the text names none) of the library, followed
+    by exactly a road of the library, are moved to the street (community). Works on the distinct roads; ``t`` is
+    changed in place (``road``, ``street``, ``community`` and ``joint``).
+    """
+    road = t["road"].to_numpy(dtype=object)
+    at = np.flatnonzero((road != "") & (t["street"].to_numpy(dtype=object) == ""))
+    if not len(at):
+        return
+    cache = index.__dict__.setdefault("_match_codes", {})
+    if "area_keys" not in cache:  # exact keys of roads, streets and communities, once per index
+        cache["area_keys"] = {k: pd.Index(pd.unique(index.names[k].elements["key"].to_numpy(dtype=object)))
+                              for k in ("road", "street", "community")}
+    keys = cache["area_keys"]
+    codes, uniques = pd.factorize(road[at])
+    u = _clean(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    pending = keys["road"].get_indexer(u.to_numpy(dtype=object)) < 0
+    new_road = np.full(len(u), "", dtype=object)
+    head_of = np.full(len(u), "", dtype=object)
+    as_street = np.zeros(len(u), dtype=bool)
+    for k in (2, 3):
+        head = u.str.slice(0, k).to_numpy(dtype=object)
+        rest = u.str.slice(k).to_numpy(dtype=object)
+        street = keys["street"].get_indexer(head) >= 0
+        community = keys["community"].get_indexer(head) >= 0
+        hit = pending & (street | community) & (keys["road"].get_indexer(rest) >= 0)
+        new_road[hit], head_of[hit], as_street[hit] = rest[hit], head[hit], street[hit]
+        pending &= ~hit
+    found = new_road[codes] != ""
+    street_r = as_street[codes]
+    community_r = ~street_r & (t["community"].to_numpy(dtype=object)[at] == "")
+    ok = found & (street_r | community_r)
+    if not ok.any():
+        return
+    rows = at[ok]
+    t.loc[rows, "road"] = new_road[codes][ok]
+    s_rows, c_rows = rows[street_r[ok]], rows[~street_r[ok]]
+    t.loc[s_rows, "street"] = head_of[codes][ok][street_r[ok]]
+    t.loc[c_rows, "community"] = head_of[codes][ok][~street_r[ok]]
+    joint = t["joint"].to_numpy(dtype=object)[rows] != ""
+    t.loc[rows[joint], "joint"] = (t["road"] + t["compound"]).to_numpy(dtype=object)[rows[joint]]
 
 
 def _candidates(t: pd.DataFrame, resolved: dict, index: AddressIndex) -> pd.DataFrame:

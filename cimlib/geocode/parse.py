@@ -241,7 +241,7 @@ def _parse_distinct(text: pd.Series) -> pd.DataFrame:
     return out[list(ELEMENTS)]
 
 
-def parse_address(texts: pd.Series) -> pd.DataFrame:
+def parse_address(texts: pd.Series, *, normalized: bool = False) -> pd.DataFrame:
     """Parse free-text addresses into GB/T 35602-2017 address elements.
 
     Parameters
@@ -249,6 +249,10 @@ def parse_address(texts: pd.Series) -> pd.DataFrame:
     texts : pandas.Series
         Address texts as written (any dtype; missing values allowed). They are normalized with
         :func:`cimlib.geocode.normalize.normalize_address` first; junk texts (暂无, 同上 …) give all-missing rows.
+    normalized : bool, default False
+        ``True`` when ``texts`` are already the ``text`` column of
+        :func:`cimlib.geocode.normalize.normalize_address` with junk texts removed or blanked (the matcher's case):
+        normalization is skipped and missing or empty texts give all-missing rows.
 
     Returns
     -------
@@ -265,8 +269,11 @@ def parse_address(texts: pd.Series) -> pd.DataFrame:
     0     西关佳苑        8    1     5  501
     """
     texts = pd.Series(texts) if not isinstance(texts, pd.Series) else texts
-    norm = normalize_address(texts)
-    text = norm["text"].where(~norm["junk"], "")
+    if normalized:
+        text = texts.astype("object").where(texts.notna(), "")
+    else:
+        norm = normalize_address(texts)
+        text = norm["text"].where(~norm["junk"], "")
     codes, uniques = pd.factorize(text)
     distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     parsed = _parse_distinct(distinct) if len(distinct) else pd.DataFrame(columns=list(ELEMENTS), dtype="str")
