@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -48,35 +47,13 @@ from cimlib.demo import _ENTRIES, build_sample_city
 from cimlib.demo._delivery import _PERSON_FORMS, _PERSON_REMARKS, _AddressContext
 from cimlib.geocode import AddressIndex, match_addresses
 
+from bench_linking import PeakRSS  # noqa: E402  (the script folder is on sys.path)
+
 TARGET_S = 120.0
 TARGET_TEXTS = 2_000_000
 OUT = Path(__file__).resolve().parent / "out"
 GB = 1024 ** 3
 
-
-class PeakRSS:
-    """Resident memory of this process sampled by a background thread; ``mark()`` returns the peak since the last mark."""
-
-    def __init__(self, interval: float = 0.02):
-        self._proc = psutil.Process()
-        self._interval = interval
-        self._peak = self._proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self._peak = max(self._peak, self._proc.memory_info().rss)
-
-    def mark(self) -> int:
-        rss = self._proc.memory_info().rss
-        peak, self._peak = max(self._peak, rss), rss
-        return peak
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class _Timer:

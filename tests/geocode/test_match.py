@@ -8,6 +8,7 @@ import pytest
 
 from cimlib.geocode._index import AddressIndex
 from cimlib.geocode.match import match_addresses, match_parsed
+from heldout_texts import ancestors
 
 # --------------------------------------------------------------------------- a hand-made library
 
@@ -170,21 +171,6 @@ FULL_DETAIL = ("full", "no_province", "no_prefix", "no_community", "fullwidth", 
                "remark", "dash", "compound_only")
 
 
-def _chains(addresses: pd.DataFrame) -> pd.DataFrame:
-    """(address_id, ancestor) pairs: every address with itself and each of its ancestors by parent links."""
-    ids = addresses["address_id"].astype("str").to_numpy(dtype=object)
-    parent = addresses["parent_id"].astype("str").fillna("").to_numpy(dtype=object)
-    pos = pd.Index(ids).get_indexer(parent)
-    rows = [pd.DataFrame({"address_id": ids, "ancestor": ids})]
-    cur = np.arange(len(ids))
-    for _ in range(12):
-        cur = np.where(cur >= 0, pos[np.maximum(cur, 0)], -1)
-        ok = cur >= 0
-        if not ok.any():
-            break
-        rows.append(pd.DataFrame({"address_id": ids[ok], "ancestor": ids[cur[ok]]}))
-    return pd.concat(rows, ignore_index=True)
-
 
 def _measure(city):
     from cimlib.catalog import Catalog
@@ -194,7 +180,7 @@ def _measure(city):
     res = match_addresses(truth["text"], addresses)
     true = truth["address_id"].where(~truth["address_id"].isin(["None", "nan", ""]))
     df = truth.assign(true=true, got=res["address_id"].to_numpy(dtype=object), status=res["status"].to_numpy())
-    chains = _chains(addresses)
+    chains = ancestors(addresses)
     # a library element whose parent link is broken (ADR-003) still lies under the elements its full address
     # starts with
     full = addresses.set_index("address_id")["full_address"]
