@@ -33,7 +33,7 @@ import pyproj
 
 from cimlib.geo import CGCS2000
 
-from .readers._util import catalog_warn, crs_equal, crs_label, parse_crs
+from .readers._util import as_pyproj_crs, catalog_warn, crs_equal, crs_label, parse_crs
 
 __all__ = ["to_workbench_crs", "workbench_transformer", "WORKBENCH_CRS"]
 
@@ -93,9 +93,7 @@ def _operation(wkt: str) -> _Operation:
 
 
 def _source_wkt(crs: Any) -> str:
-    crs = crs if isinstance(crs, pyproj.CRS) else pyproj.CRS.from_user_input(
-        crs.to_wkt() if callable(getattr(crs, "to_wkt", None)) else crs)
-    return crs.to_wkt()
+    return as_pyproj_crs(crs).to_wkt()
 
 
 def workbench_transformer(crs: Any) -> pyproj.Transformer:
@@ -148,7 +146,7 @@ def _frame_to_workbench(frame: Any, wkt: str, source: str) -> Any:
 def _source_crs(entry, found: Any) -> pyproj.CRS:
     """The CRS to transform from: the declared one, unless only the file carries transformation parameters."""
     declared = parse_crs(entry.crs) if getattr(entry, "crs", None) else None
-    found = None if found is None else pyproj.CRS.from_user_input(_source_wkt(found))
+    found = None if found is None else as_pyproj_crs(found)
     if declared is None:
         return found
     if found is not None and found.is_bound and not declared.is_bound:

@@ -18,6 +18,7 @@ from ..errors import CatalogWarning, ReadError, format_message
 
 __all__ = [
     "parse_crs",
+    "as_pyproj_crs",
     "crs_label",
     "crs_equal",
     "catalog_warn",
@@ -61,8 +62,18 @@ def parse_crs(value: str) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(value)
 
 
-def _to_pyproj(crs: object) -> pyproj.CRS:
-    """Convert a CRS object from any GIS library (pyproj, rasterio, WKT string) to :class:`pyproj.CRS`."""
+def as_pyproj_crs(crs: object) -> pyproj.CRS:
+    """Convert a CRS object from any GIS library (pyproj, rasterio, WKT string) to :class:`pyproj.CRS`.
+
+    Parameters
+    ----------
+    crs : object
+        A pyproj or rasterio CRS, WKT, or anything :meth:`pyproj.CRS.from_user_input` accepts.
+
+    Returns
+    -------
+    pyproj.CRS
+    """
     if isinstance(crs, pyproj.CRS):
         return crs
     to_wkt = getattr(crs, "to_wkt", None)
@@ -145,7 +156,7 @@ def crs_label(crs: object | None) -> str | None:
     """
     if crs is None:
         return None
-    crs = _to_pyproj(crs)
+    crs = as_pyproj_crs(crs)
     authority = _authority(crs, 70)
     if authority is not None:
         return f"{authority[0]}:{authority[1]}"
@@ -193,7 +204,7 @@ def crs_equal(a: object, b: object) -> bool:
         ``True`` when pyproj finds them equivalent, both resolve to the same authority code, or their definitions
         (projection, parameters, datum) agree.
     """
-    ca, cb = _to_pyproj(a), _to_pyproj(b)
+    ca, cb = as_pyproj_crs(a), as_pyproj_crs(b)
     if ca.is_bound != cb.is_bound:
         ca, cb = (ca.source_crs if ca.is_bound else ca), (cb.source_crs if cb.is_bound else cb)
     if ca.equals(cb, ignore_axis_order=True):
