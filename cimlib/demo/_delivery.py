@@ -71,7 +71,7 @@ import yaml
 
 from cimlib.demo._names import PLACE_WORDS
 from cimlib.demo._write import FIXED_DATE, write_csv, write_parquet, write_shapefile
-from cimlib.geo import CGCS2000
+from cimlib.geo import CGCS2000, gauss_kruger_crs
 from cimlib.lookup import index_in
 
 __all__ = ["write_delivery", "delivery_catalog", "DEPARTMENTS", "gk3_zone_crs", "gk6_cm_crs"]
@@ -108,7 +108,7 @@ _CN_DIGITS = "零一二三四五六七八九"
 
 
 def gk3_zone_crs(lon: float) -> str:
-    """CGCS2000 3-degree Gauss-Krüger zone **with** the zone number in front of the easting (EPSG:4513–4554).
+    """CGCS2000 3-degree Gauss-Krüger zone **with** the zone number in front of the easting (EPSG:4513–4533).
 
     Parameters
     ----------
@@ -120,8 +120,7 @@ def gk3_zone_crs(lon: float) -> str:
     str
         ``"EPSG:NNNN"``, e.g. ``EPSG:4526`` (zone 38, 114°E) for 113.3°E.
     """
-    zone = int(np.clip(np.floor(lon / 3.0 + 0.5), 25, 45))
-    return f"EPSG:{4513 + zone - 25}"
+    return gauss_kruger_crs(lon, zone_prefix=True)
 
 
 def gk6_cm_crs(lon: float) -> str:
@@ -137,8 +136,7 @@ def gk6_cm_crs(lon: float) -> str:
     str
         ``"EPSG:NNNN"``, e.g. ``EPSG:4508`` (CM 111°E) for 113.3°E.
     """
-    zone = int(np.clip(np.floor(lon / 6.0) + 1, 13, 23))
-    return f"EPSG:{4502 + zone - 13}"
+    return gauss_kruger_crs(lon, width=6)
 
 
 # --------------------------------------------------------------------------- entry point

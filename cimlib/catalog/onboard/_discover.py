@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cimlib.geo import gauss_kruger_crs, gauss_kruger_zone, zone_epsg
+
 from ._header import find_header, looks_like_labels, period_of
 
 __all__ = ["Source", "Skipped", "discover", "SAMPLE_ROWS", "crs_text", "distinct_values"]
@@ -317,10 +319,9 @@ def _gk_without_prefix(x: float, y: float, city: str | None) -> tuple[str | None
     if where is None:
         return None, "坐标为不带带号的高斯-克吕格平面坐标，无法判断中央经线：请在 crs 中写明（或用 --city 指定城市）"
     lon0, lat0 = where
-    cm3 = int(round(lon0 / 3.0)) * 3
-    cm6 = int(lon0 // 6) * 6 + 3
-    candidates = [(f"EPSG:{4534 + (cm3 - 75) // 3}", f"3° 带中央经线 {cm3}°E"),
-                  (f"EPSG:{4502 + (cm6 - 75) // 6}", f"6° 带中央经线 {cm6}°E")]
+    cm3, cm6 = 3 * gauss_kruger_zone(lon0, 3), 6 * gauss_kruger_zone(lon0, 6) - 3
+    candidates = [(gauss_kruger_crs(lon0), f"3° 带中央经线 {cm3}°E"),
+                  (gauss_kruger_crs(lon0, width=6), f"6° 带中央经线 {cm6}°E")]
     for code, label in candidates:
         lon, lat = pyproj.Transformer.from_crs(code, "EPSG:4490", always_xy=True).transform(x, y)
         if abs(lon - lon0) < 1.5 and abs(lat - lat0) < 1.5:
@@ -353,9 +354,11 @@ def guess_crs(xs: np.ndarray, ys: np.ndarray, city: str | None = None) -> tuple[
         return "EPSG:4490", "坐标为中国范围内的经纬度，按 CGCS2000 地理坐标（EPSG:4490）处理"
     zone = int(x // 1_000_000)
     if 25 <= zone <= 45 and 2_000_000 <= y <= 6_000_000:
-        return f"EPSG:{4513 + zone - 25}", f"坐标为带带号的高斯-克吕格平面坐标（3° 带第 {zone} 带），按 CGCS2000 处理"
+        return (f"EPSG:{zone_epsg(zone, 3, zone_prefix=True)}",
+                f"坐标为带带号的高斯-克吕格平面坐标（3° 带第 {zone} 带），按 CGCS2000 处理")
     if 13 <= zone <= 23 and 2_000_000 <= y <= 6_000_000:
-        return f"EPSG:{4491 + zone - 13}", f"坐标为带带号的高斯-克吕格平面坐标（6° 带第 {zone} 带），按 CGCS2000 处理"
+        return (f"EPSG:{zone_epsg(zone, 6, zone_prefix=True)}",
+                f"坐标为带带号的高斯-克吕格平面坐标（6° 带第 {zone} 带），按 CGCS2000 处理")
     if 200_000 <= x <= 800_000 and 2_000_000 <= y <= 6_000_000:
         return _gk_without_prefix(x, y, city)
     return None, "无法由坐标范围判断坐标系"
@@ -463,10 +466,6 @@ def _excel_sources(path: Path, sample_rows: int, skipped: list[Skipped]) -> list
         engine = "openpyxl"
     else:
         raise _Unusable("文件名为 Excel，内容却不是 Excel 工作簿（可能是改了扩展名的 CSV/HTML）：请按实际格式另存")
-    try:
-        import python_calamine  # noqa: F401
-    except ImportError:
-        return _excel_sources_pandas(path, sample_rows, skipped, engine)
     return _excel_sources_calamine(path, sample_rows, skipped, engine)
 
 
@@ -560,62 +559,6 @@ def _excel_sources_calamine(path: Path, sample_rows: int, skipped: list[Skipped]
     finally:
         book.close()
     return out
-
-
-def _excel_sources_pandas(path: Path, sample_rows: int, skipped: list[Skipped], engine: str) -> list[Source]:
-    """Sheets read with pandas (openpyxl/xlrd) when python-calamine is not installed."""
-    try:
-        book = pd.ExcelFile(path, engine=engine)
-    except Exception as exc:
-        if engine == "xlrd":
-            raise _Unusable("无法打开该 Excel 文件：可能设置了打开密码（加密的工作簿），请去掉密码并另存为 .xlsx"
-                            f"（{type(exc).__name__}: {str(exc)[:120]}）") from exc
-        raise
-    out = []
-    with book:
-        for sheet in book.sheet_names:
-            grid_frame = book.parse(sheet, header=None, nrows=_GRID_ROWS, dtype=object)
-            grid = grid_frame.astype(object).where(grid_frame.notna(), None).values.tolist()
-            if not any(any(v is not None for v in row) for row in grid):
-                skipped.append(Skipped(path, f"工作表“{sheet}”为空，已跳过"))
-                continue
-            guess = find_header(grid)
-            if guess.confidence < 0.3 and len(grid) < 3:
-                skipped.append(Skipped(path, f"工作表“{sheet}”不像数据表（{'；'.join(guess.notes)}），已跳过"))
-                continue
-            header = guess.header
-            frame = book.parse(sheet, header=header, nrows=sample_rows, dtype=object)
-            if isinstance(header, list):
-                from ..readers.xlsx import flatten_header
-
-                frame.columns = flatten_header(frame.columns)
-            frame = frame.dropna(how="all")
-            if frame.empty:
-                skipped.append(Skipped(path, f"工作表“{sheet}”只有表头、没有数据，已跳过"))
-                continue
-            rows = _excel_rows(book, sheet, engine)
-            header_rows = (max(header) if isinstance(header, list) else header) + 1
-            options: dict[str, Any] = {"sheet": sheet}
-            if header != 0:
-                options["header"] = header
-            src = Source(path=path, format="xlsx", layer=str(sheet), options=options,
-                         columns=[str(c) for c in frame.columns], sample=frame.reset_index(drop=True),
-                         rows=max(rows - header_rows, 0) if rows is not None else None, title=guess.title,
-                         period=guess.period or period_of(str(sheet)) or period_of(path.stem),
-                         header_rows=header_rows, notes=list(guess.notes))
-            out.append(src)
-    return out
-
-
-def _excel_rows(book: pd.ExcelFile, sheet: str, engine: str) -> int | None:
-    """Rows of a sheet from the workbook's own bookkeeping (sheet dimension), without reading the cells."""
-    try:
-        if engine == "xlrd":
-            return int(book.book.sheet_by_name(sheet).nrows)
-        ws = book.book[sheet]
-        return int(ws.max_row) if ws.max_row is not None else None
-    except Exception:
-        return None
 
 
 # --------------------------------------------------------------------------------------------- CSV
