@@ -380,6 +380,8 @@ def _score_candidates(cand: pd.DataFrame, t: pd.DataFrame, resolved: dict, index
         lib_code = codes[p]
         agree = _agreement(tid, lib_code, resolved[k], uniques)
         score += WEIGHTS[k] * agree
+        if k == "compound":
+            inexact_compound = given & (agree > 0) & (agree < 1)  # found by its stem or with a wrong character
         empty = uniques.get_indexer([""])[0]
         contra = given & (agree == 0) & (lib_code != empty)
         if k in ("street", "community"):
@@ -402,6 +404,9 @@ def _score_candidates(cand: pd.DataFrame, t: pd.DataFrame, resolved: dict, index
     door_ok = has_door & tdoor_given & (t_code[tid] == ldoor)
     score += WEIGHTS["door_no"] * door_ok
     penalty |= has_door & tdoor_given & (ldoor != l_empty) & (t_code[tid] != ldoor)
+    # a 院落 named only approximately whose road or door number also disagrees with the text: two weak signals
+    # are a guess, not a match (the text falls back to what it names exactly)
+    keep &= ~(penalty & inexact_compound)
     # area code: the candidate's own street (and community, for a 12-digit code) must be the text's
     a = area[tid]
     has_area = a != ""

@@ -119,6 +119,18 @@ def test_one_wrong_character_in_a_name(index):
     assert (r["score"] < 1).all() and (r["score"] > 0.8).all()
 
 
+def test_an_approximate_compound_with_a_contradicting_door_is_no_match(index):
+    # 龙门雅居 is at 先锋路103号: written with one wrong character it is still found; written with one wrong
+    # character AND another door number, the two weak signals make a guess, and the workbench does not guess
+    r = _match(index, [dict(road="先锋路", door_no="103", compound="龙门亚居", building="2"),
+                       dict(road="先锋路", door_no="999", compound="龙门亚居", building="2"),
+                       dict(road="先锋路", door_no="999", compound="龙门雅居", building="2")])
+    assert r["address_id"].iloc[0] == "B3" and r["status"].iloc[0] == "matched"
+    assert r["address_id"].iloc[1] != "B3" and r["status"].iloc[1] != "matched"
+    # the exact name with a wrong door number is still found, with the contradiction in the reason
+    assert r["address_id"].iloc[2] == "B3" and "不一致" in r["reason"].iloc[2]
+
+
 def test_an_existing_name_is_not_read_as_a_typo_of_another(index):
     # 东城街道 exists: it is not a misspelt 西城街道 (one character apart)
     r = _match(index, [dict(street="东城街道", compound="龙门雅居")]).iloc[0]
