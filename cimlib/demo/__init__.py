@@ -3,6 +3,8 @@
 ``build_sample_city`` writes every layer the programme documents name, in the formats departments really deliver
 (GeoParquet, GeoPackage, GBK Shapefile, GBK CSV, Excel, GeoTIFF, partitioned Parquet), a ``data_catalog.yaml``
 describing them, and ``truth/`` with exactly what was injected, so tests can check that checks and metrics find it.
+The 实有人口 and 实有单位 registers carry a free-text ``address_text`` written the ways people write addresses
+(:mod:`cimlib.demo._texts`); ``truth/address_texts.parquet`` records the true standard address of every text.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from cimlib.demo._outline import county_outline
 from cimlib.demo._planning import build_control_lines, build_dem, build_roads
 from cimlib.demo._registers import build_registers
 from cimlib.demo._scale import PERIODS, SCALES, SENSOR_PERIOD, get_scale
+from cimlib.demo._texts import TEXT_TRUTH, register_texts
 from cimlib.demo._work import build_pipeline, build_tasks
 from cimlib.demo._write import (swap_in, write_csv, write_geoparquet, write_geotiff, write_gpkg, write_parquet,
                                 write_shapefile, write_xlsx)
@@ -171,6 +174,10 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     step(4)
     reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units, truth)
     _unmapped_truth(reg, truth)
+    texts = register_texts(_rng(seed, 12), reg.addresses, info, {"persons": reg.persons, "units": reg.units},
+                           reg.true_address)
+    for name in ("persons", "units"):
+        getattr(reg, name)["address_text"] = texts.loc[texts["dataset"] == name, "text"].to_numpy(dtype=object)
     bar.update()
 
     step(5)
@@ -226,6 +233,7 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     defects = truth.frame()
     write_csv(defects[DEFECT_COLUMNS], tdir / "defects.csv")
     write_parquet(reg.lifecycle, tdir / "lifecycle.parquet")
+    write_parquet(texts, tdir / TEXT_TRUTH)
     write_csv(events, tdir / "sensor_events.csv")
     write_parquet(health, tdir / "sensor_health.parquet")
     facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects)

@@ -7,7 +7,7 @@ so progress over 2024-01..2024-09 is real data, not a typed series.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,7 @@ class Registers:
     persons: pd.DataFrame
     units: pd.DataFrame
     lifecycle: pd.DataFrame  # dataset, record_id, entry_period, mapped_period
+    true_address: dict = field(default_factory=dict)  # persons/units -> address_id before defects were injected
 
 
 def _lifecycle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,13 +130,14 @@ def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.
     # houses of buildings whose code was duplicated carry a code that now names two buildings
     dup_buildings = real.loc[real["building_code"].duplicated(keep=False), "building_id"]
     truth.add("houses", houses.loc[houses["building_id"].isin(dup_buildings), "house_id"].to_numpy(), "ambiguous_building_code")
+    true_address = {"persons": persons["address_id"].copy(), "units": units["address_id"].copy()}
     persons = _inject_persons(rng, persons, truth)
     units = _inject_units(rng, units, truth)
     for name, df, id_col in (("addresses", addresses, "address_id"), ("houses", houses, "house_id"),
                              ("persons", persons, "person_id"), ("units", units, "unit_id")):
         life.append(pd.DataFrame({"dataset": name, "record_id": df[id_col].to_numpy(),
                                   "entry_period": df["entry_period"].to_numpy(), "mapped_period": df["mapped_period"].to_numpy()}))
-    return Registers(addresses, houses, persons, units, pd.concat(life, ignore_index=True))
+    return Registers(addresses, houses, persons, units, pd.concat(life, ignore_index=True), true_address)
 
 
 def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:

@@ -18,8 +18,9 @@ import pytest
 import shapely
 
 from cimlib.catalog import Catalog
-from cimlib.demo._delivery import (_JUNK, DEPARTMENTS, _buildings, _dbf_name, delivery_catalog, gk3_zone_crs,
+from cimlib.demo._delivery import (DEPARTMENTS, _buildings, _dbf_name, delivery_catalog, gk3_zone_crs,
                                    gk6_cm_crs, write_delivery)
+from cimlib.demo._texts import _JUNK, TEXT_TRUTH
 
 FOUR = ["admin_areas", "buildings", "houses", "addresses"]
 
@@ -156,28 +157,27 @@ def test_free_text_truth(city, catalogs):
     assert list(t.columns) == ["dataset", "record_id", "address_id", "text", "form"]
     persons = plain.read("persons")
     units = plain.read("units")
+    houses = plain.read("houses")
     addresses = plain.read("addresses")
     p = t[t["dataset"] == "persons"].set_index("record_id")
     assert p.index.tolist() == persons["person_id"].tolist()
-    assert set(p["form"]) >= {"full", "no_prefix", "no_community", "compound_only", "dash", "chinese_numerals",
-                              "fullwidth", "variant", "remark", "typo", "junk", "not_in_library"}
-    assert (t["text"].str.len() > 0).all() and not t["text"].str.contains("|", regex=False).any()
+    assert t[t["dataset"] == "units"]["record_id"].tolist() == units["unit_id"].tolist()
+    # the delivered persons and units keep the plain city's texts and their truth (one truth of where they live)
+    own = pd.read_parquet(city / "truth" / TEXT_TRUTH)
+    mine = t[t["dataset"].isin(["persons", "units"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, own.set_index(["dataset", "record_id"]).loc[
+        list(zip(mine["dataset"], mine["record_id"]))].reset_index(), check_dtype=False)
+    # houses get their own texts: plain forms of the address they carry
+    h = t[t["dataset"] == "houses"].set_index("record_id")
+    assert h.index.tolist() == houses["house_id"].tolist()
+    assert set(h["form"]) <= {"full", "no_province", "no_prefix", "junk", "not_in_library"}
     full = addresses.set_index("address_id")["full_address"]
-    sel = p["form"] == "full"
-    assert (p.loc[sel, "text"] == full.reindex(p.loc[sel, "address_id"]).to_numpy()).all()
-    assert p.loc[p["form"] == "junk", "text"].isin(_JUNK).all()
-    assert p.loc[p["form"] == "fullwidth", "text"].str.contains("[０-９]").all()
-    assert p.loc[p["form"] == "dash", "text"].str.contains(r"\d+-\d+").all()
-    # a true address is a library address that the record is really linked to; without a valid link there is none
-    valid = persons["address_id"].isin(addresses["address_id"]).to_numpy()
-    assert (p["address_id"].notna().to_numpy() == valid).all()
-    assert (p.loc[p["address_id"].notna(), "address_id"] == persons.set_index("person_id").loc[
-        p.index[p["address_id"].notna()], "address_id"]).all()
-    lost = p[p["address_id"].isna()]
-    assert set(lost["form"]) == {"junk", "not_in_library"}
-    assert not lost["text"].isin(addresses["full_address"]).any()
-    u = t[t["dataset"] == "units"]
-    assert u["record_id"].tolist() == units["unit_id"].tolist()
+    sel = h["form"] == "full"
+    assert (h.loc[sel, "text"] == full.reindex(h.loc[sel, "address_id"]).to_numpy()).all()
+    valid = houses.set_index("house_id")["address_id"].isin(addresses["address_id"])
+    assert (h["address_id"].notna() == valid.reindex(h.index)).all()
+    assert h.loc[h["form"] == "junk", "text"].isin(_JUNK).all()
+    assert (t["text"].str.len() > 0).all() and not t["text"].str.contains("|", regex=False).any()
 
 
 def test_delivered_texts_are_the_truth(catalogs, city):
