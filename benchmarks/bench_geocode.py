@@ -3,10 +3,10 @@
 
 Prints, measured in the same run:
   1. reading the standard addresses and the persons (reported apart, not in the target);
-  2. writing one free-text address per person from its true standard address with the delivery's text writer
-     (``cimlib.demo._delivery._AddressContext.texts``, the person forms and remarks of ``cim demo --delivery``:
-     full, no prefix, compound only, dash, Chinese numerals, full width, variants, remarks, typos, junk ...), reported
-     apart;
+  2. the persons' free-text addresses: the city's own (``truth/address_texts.parquet``, written by ``cim demo``
+     from each person's true standard address); for a city built before the registers carried texts, written now
+     with the same writer (``cimlib.demo._texts``: full, no prefix, compound only, dash, Chinese numerals, full
+     width, variants, remarks, typos, junk, 小区 not in the library ...), reported apart;
   3. the workbench: the index of the library (``AddressIndex``) and ``match_addresses`` over all texts, each timed,
      with the time inside normalization, parsing and the matching engine, the statuses and the distinct texts;
   4. the baseline on a random sample of texts (``--sample``, default 2,000): for each text,
@@ -23,7 +23,7 @@ the rate measured per text.
     .venv/bin/python benchmarks/bench_geocode.py [--scale large] [--root DIR] [--sample 2000]
 
 The city is built with ``cim demo --seed 7 --scale SCALE`` into the git-ignored ``benchmarks/out/geocode-SCALE-seed7``
-when missing (large: several minutes), and reused afterwards.
+when missing (large: several minutes), and reused afterwards (delete the folder to measure a newer generator's city).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import cimlib.geocode.normalize as normalize_mod
 import cimlib.geocode.parse as parse_mod
 from cimlib.codes.divisions import county
 from cimlib.demo import _ENTRIES, build_sample_city
-from cimlib.demo._delivery import _PERSON_FORMS, _PERSON_REMARKS, _AddressContext
+from cimlib.demo._texts import _PERSON_FORMS, _PERSON_REMARKS, TEXT_TRUTH, _AddressContext
 from cimlib.geocode import AddressIndex, match_addresses
 
 from bench_linking import PeakRSS  # noqa: E402  (the script folder is on sys.path)
@@ -128,14 +128,21 @@ def main() -> int:
 
     # 2. texts ------------------------------------------------------------------------------------------------------
     t0 = time.perf_counter()
-    ctx = _AddressContext(addresses, county(args.city))
-    truth = ctx.texts(persons["address_id"], np.random.default_rng([args.seed, 31]), _PERSON_FORMS, _PERSON_REMARKS,
-                      street_code=persons["street_code"])
+    own = root / "truth" / TEXT_TRUTH
+    if own.exists():  # the city's own 居住地址 and their truth (cim demo writes them)
+        truth = pd.read_parquet(own, filters=[("dataset", "==", "persons")], columns=["address_id", "text", "form"])
+        how = f"the city's own (truth/{TEXT_TRUTH})"
+    else:  # a city built before the registers carried texts: write them with the same writer
+        ctx = _AddressContext(addresses, county(args.city))
+        truth = ctx.texts(persons["address_id"], np.random.default_rng([args.seed, 31]), _PERSON_FORMS,
+                          _PERSON_REMARKS, street_code=persons["street_code"])
+        del ctx
+        how = "written now from each person's address (the city has no truth/address_texts.parquet)"
     texts = pd.Series(truth["text"].to_numpy(dtype=object), dtype=object)
     t_texts = time.perf_counter() - t0
-    del ctx
     forms = truth["form"].value_counts()
-    print(f"texts written   {t_texts:8.1f} s   {len(texts):>10,} texts, {texts.nunique():,} distinct   (not in the target)")
+    print(f"texts           {t_texts:8.1f} s   {len(texts):>10,} texts, {texts.nunique():,} distinct   (not in the target)")
+    print(f"  texts: {how}")
     print("  forms: " + "  ".join(f"{k} {v:,}" for k, v in forms.items()))
     print(f"  peak RSS so far {rss.mark() / GB:.2f} GB")
 
@@ -207,7 +214,8 @@ def main() -> int:
     print(f"ratio           {t_base / total:8.1f} x  baseline / workbench (index + match)")
 
     # 5. accuracy on the sample -------------------------------------------------------------------------------------
-    true = truth["address_id"].to_numpy(dtype=object)[sample]
+    true_all = truth["address_id"].astype(object)
+    true = true_all.where(true_all.notna(), None).to_numpy(dtype=object)[sample]
     has_true = pd.notna(true)
     wb = result["address_id"].astype("object").to_numpy()[sample]
     wb = np.where(pd.isna(wb), None, wb)

@@ -51,6 +51,26 @@ class SampleCities:
             self._cities[seed] = build_sample_city(out, seed=seed, scale="small", progress=False, delivery=True).parent
         return self._cities[seed]
 
+    def without_texts(self, seed: int) -> Path:
+        """A copy of the plain city of ``seed`` whose registers carry no address text (as before departments send
+        one): ``data_catalog.yaml`` of a folder where the persons and units snapshots lack ``address_text``."""
+        key = ("no_text", seed)
+        if key not in self._cities:
+            import shutil
+
+            import pandas as pd
+
+            src = self.city(seed)
+            out = self._factory.mktemp(f"notext{seed}") / "city"
+            shutil.copytree(src, out, ignore=shutil.ignore_patterns("delivery"))
+            for f in (out / "snapshots" / "persons").rglob("*.parquet"):
+                pd.read_parquet(f).drop(columns="address_text").to_parquet(f, index=False)
+            for f in (out / "snapshots" / "units").rglob("*.csv"):
+                df = pd.read_csv(f, dtype=str, encoding="gbk", keep_default_na=False)
+                df.drop(columns="address_text").to_csv(f, index=False, encoding="gbk")
+            self._cities[key] = out
+        return self._cities[key] / "data_catalog.yaml"
+
     def metrics(self, seed: int):
         """``compute_metrics`` of every period on the plain city of ``seed``."""
         if seed not in self._metrics:

@@ -231,7 +231,9 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     next_id += n_comp
     comp_road = ckeys // 10_000
     comp_names = unique_place_names(rng, n_comp, np.array(COMPOUND_SUFFIX)[rng.integers(0, len(COMPOUND_SUFFIX), n_comp)])
-    comp_door = pd.Series(comp_road).groupby(comp_road).cumcount().to_numpy() * 2 + 101
+    # a door plate names one place on its road: buildings fronting the road take one side of the street (odd
+    # numbers on even-numbered roads, even on odd), the compounds' gates the other side from 100 on
+    comp_door = pd.Series(comp_road).groupby(comp_road).cumcount().to_numpy() * 2 + 100 + (comp_road % 2)
     # a 院落 hangs under its community (level 3); its door plate on the road is part of its address text
     comp_plate = _cat(road_names[comp_road], comp_door, np.full(n_comp, "号"))
     comp_full = _cat([full_area[c] for c in road_comm[comp_road]], comp_plate, comp_names)

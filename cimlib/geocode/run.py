@@ -241,14 +241,51 @@ def _summary(dataset: str, status: pd.Series, street: pd.Series, community: pd.S
     return out[SUMMARY_COLUMNS].reset_index(drop=True).astype({"records": "int64"})
 
 
+def code_linked(frame: pd.DataFrame, schema: str, library: pd.DataFrame,
+                buildings: pd.DataFrame | None = None) -> np.ndarray:
+    """Whether each record is linked by code, as the metrics count it (the records an address match leaves alone).
+
+    实有人口 and 实有单位 link to a standard address (``address_id``), 实有房屋 to a building (``building_id``, else
+    ``building_code``), by the link keys of :data:`cimlib.metrics.CLASSES`; a key naming several targets does not
+    link (:func:`cimlib.metrics.linking.code_link`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Register records.
+    schema : str
+        Their schema (``persons``, ``houses``, ``units``; any other links by ``address_id``).
+    library : pandas.DataFrame
+        The standard addresses.
+    buildings : pandas.DataFrame, optional
+        The buildings (for a register that links to buildings; without them nothing links, as in the metrics).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    from cimlib.metrics._spec import CLASSES
+    from cimlib.metrics.linking import code_link
+
+    cls = CLASSES.get(schema)
+    if cls is not None and cls.link_target == "buildings":
+        if buildings is None:
+            return np.zeros(len(frame), dtype=bool)
+        pos, _, _ = code_link(frame, buildings, cls.link_keys, "building_id")
+    else:
+        pos, _, _ = code_link(frame, library, (("address_id", "address_id"),), "address_id")
+    return pos >= 0
+
+
 def match_dataset(catalog, name: str, *, text_column: str = "address_text", period: str | None = None,
                   progress: bool = False, masked: bool = True) -> MatchResult:
     """Match the address texts of a register's unlinked records to the standard address library.
 
-    Records the register already links by code (``address_id`` present and found in the library) are not
-    matched: they are counted as ``linked``. Records without a code link and without an address text are counted
-    as ``no_text``. Every other record is matched (:func:`cimlib.geocode.match_addresses`), narrowed to the area
-    its own ``community_code`` (else ``street_code``) claims when the library knows it.
+    Records the register already links by code, as the metrics count them (:func:`code_linked`: a person or unit
+    by an ``address_id`` found in the library, a house by its building), are not matched: they are counted as
+    ``linked``. Records without a code link and without an address text are counted as ``no_text``. Every other
+    record is matched (:func:`cimlib.geocode.match_addresses`), narrowed to the area its own ``community_code``
+    (else ``street_code``) claims when the library knows it (:func:`match_records`).
 
     Parameters
     ----------
@@ -277,8 +314,6 @@ def match_dataset(catalog, name: str, *, text_column: str = "address_text", peri
         When ``name`` is not in the catalog, its schema has no ``address_text`` field, the text column is not in
         the data, the catalog has no standard addresses, or a dataset cannot be read.
     """
-    from cimlib.geocode.match import match_addresses
-
     if not isinstance(catalog, Catalog):
         catalog = Catalog.load(catalog)
     entry = catalog[name]
@@ -288,30 +323,83 @@ def match_dataset(catalog, name: str, *, text_column: str = "address_text", peri
     frame = _read(catalog, name, period)
     col = _text_column(catalog, name, frame, text_column)
     library = _read(catalog, lib_name, period)
+    buildings = None
+    from cimlib.metrics._spec import CLASSES
+
+    cls = CLASSES.get(entry.schema)
+    if cls is not None and cls.link_target == "buildings":
+        bname = next((e.name for e in catalog if e.schema == "buildings"), None)
+        if bname is not None:
+            buildings = _read(catalog, bname, period)
     bar.update(1)
     frame = frame.reset_index(drop=True)
     id_col = entry.id_column if entry.id_column in frame else frame.columns[0]
-    ids = frame[id_col].astype("string")
+    linked = code_linked(frame, entry.schema, library, buildings)
+    try:
+        return match_records(frame, library, name=name, linked=linked, id_column=id_col, text_column=col,
+                             period=period, masked=masked, bar=bar)
+    finally:
+        bar.close()
 
+
+def match_records(frame: pd.DataFrame, library: pd.DataFrame, *, name: str, linked: np.ndarray, id_column: str,
+                  text_column: str = "address_text", period: str | None = None, masked: bool = True,
+                  bar=None) -> MatchResult:
+    """Match the texts of the records not ``linked`` by code, and count every record's outcome per area.
+
+    The one matching step behind ``cim match`` (:func:`match_dataset`) and the metrics' proposals
+    (:func:`cimlib.metrics.proposals.propose`): both pass the records the metrics count as linked, so the work list
+    and ``mapping_rate_attainable`` describe the same records.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Register records (any index; positions are used).
+    library : pandas.DataFrame
+        Standard addresses (every element, the admin chain included).
+    name : str
+        Dataset name written in the results.
+    linked : numpy.ndarray of bool
+        Per record, linked by code (:func:`code_linked`): counted as ``linked``, not matched.
+    id_column, text_column : str
+        Columns of ``frame`` with the record ids and the address texts (a missing text column: no texts).
+    period : str, optional
+        Recorded in the result.
+    masked : bool, default True
+        Mask door plates and rooms quoted in ``reason`` (:func:`mask_reason`).
+    bar : tqdm, optional
+        Progress bar advanced once per :data:`CHUNK_ROWS` texts and once at the end.
+
+    Returns
+    -------
+    MatchResult
+    """
+    from cimlib.geocode.match import match_addresses
+
+    frame = frame.reset_index(drop=True)
+    linked = np.asarray(linked, dtype=bool)
+    ids = frame[id_column].astype("string") if id_column in frame else pd.Series(
+        np.arange(len(frame)).astype(str), dtype="string")
     lib_ids = _strings(library, "address_id")
     own = _strings(frame, "address_id")
-    linked = isin(own, lib_ids.dropna().unique())
-    texts = _strings(frame, col)
+    texts = _strings(frame, text_column)
     todo = ~linked & texts.notna().to_numpy()
     codes = area_codes(frame, library)
 
     sel = np.flatnonzero(todo)
     parts = []
     starts = range(0, len(sel), CHUNK_ROWS)
-    bar.total = 2 + max(len(starts), 1)
-    bar.refresh()
+    if bar is not None:
+        bar.total = 2 + max(len(starts), 1)
+        bar.refresh()
     for start in starts:
         idx = sel[start:start + CHUNK_ROWS]
         t = texts.iloc[idx]
         a = codes.iloc[idx]
         parts.append(match_addresses(t, library, area_codes=a if a.notna().any() else None))
-        bar.update(1)
-    if not len(starts):
+        if bar is not None:
+            bar.update(1)
+    if not len(starts) and bar is not None:
         bar.update(1)
     res = pd.concat(parts) if parts else pd.DataFrame(columns=["address_id", "status", "match_level", "score",
                                                                 "candidates", "reason"])
@@ -345,9 +433,9 @@ def match_dataset(catalog, name: str, *, text_column: str = "address_text", peri
     community = own_c.where(pd.Series(has_own), pd.Series(place["community"].to_numpy(), dtype="string"))
     street = own_s.where(pd.Series(has_own), pd.Series(place["street"].to_numpy(), dtype="string"))
     summary = _summary(name, status, street, community)
-    bar.update(1)
-    bar.close()
-    raw = None if masked else pd.Series(texts.iloc[sel].to_numpy(dtype=object), index=matches.index, name=col)
+    if bar is not None:
+        bar.update(1)
+    raw = None if masked else pd.Series(texts.iloc[sel].to_numpy(dtype=object), index=matches.index, name=text_column)
     areas = pd.DataFrame({"street_code": street.iloc[sel].fillna("").astype(str).to_numpy(dtype=object),
                           "community_code": community.iloc[sel].fillna("").astype(str).to_numpy(dtype=object)})
-    return MatchResult(matches.reset_index(drop=True), summary, name, period, col, len(frame), raw, areas)
+    return MatchResult(matches.reset_index(drop=True), summary, name, period, text_column, len(frame), raw, areas)

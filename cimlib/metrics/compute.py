@@ -49,6 +49,11 @@ class MetricsResult:
         Records per period, dataset, link method (code/spatial/none) and on-map status.
     inputs : dict
         Input file (relative to the catalog) -> sha256.
+    matches : dict
+        ``(dataset, period)`` (``current`` without snapshots) -> :class:`cimlib.geocode.run.MatchResult`: the
+        address match of the records without a code link behind ``mapping_rate_attainable`` and the proposal
+        columns (reasons masked), for every register carrying an ``address_text``; what the reports' 治理工作清单
+        shows.
     """
 
     metrics: pd.DataFrame
@@ -56,6 +61,7 @@ class MetricsResult:
     problems: pd.DataFrame
     link_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     inputs: dict = field(default_factory=dict)
+    matches: dict = field(default_factory=dict)
 
 
 def _entry_by_schema(catalog: Catalog, schema: str) -> str | None:
@@ -186,12 +192,13 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
             raise CatalogError(f"期次 {'、'.join(bad)} 不是登记数据的快照期次；可用期次：{'、'.join(p for p in all_periods if p) or '（无）'}",
                                path=catalog.path)
     latest = all_periods[-1]
-    rows, evidence, links = [], [], []
+    rows, evidence, links, matches = [], [], [], {}
     for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
-        r, e, s = _one_period(run, areas, admin, period, latest)
+        r, e, s, m = _one_period(run, areas, admin, period, latest)
         rows += r
         evidence += e
         links += s
+        matches.update({(name, period or "current"): res for name, res in m.items()})
     metrics = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=METRICS_COLUMNS)
     metrics = metrics[METRICS_COLUMNS]
     if level:
@@ -204,7 +211,7 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     problems = pd.DataFrame(run.problems, columns=PROBLEM_COLUMNS).drop_duplicates()
     ls = (pd.concat(links, ignore_index=True)[LINK_SUMMARY_COLUMNS] if links
           else pd.DataFrame(columns=LINK_SUMMARY_COLUMNS))
-    return MetricsResult(metrics, ev, problems, ls, run.inputs)
+    return MetricsResult(metrics, ev, problems, ls, run.inputs, matches)
 
 
 def _frame(run: _Run, schema: str, period, ctx):
@@ -246,7 +253,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         if run.static(schema) is not None:
             ctx.register(run.names[schema], schema, run.static(schema))
     rows, evidence, summary = [], [], []
-    statuses, frames, findings = {}, {}, {}
+    statuses, frames, findings, matches = {}, {}, {}, {}
     base = {"admin_areas", "buildings"}
 
     # 标准地址 first: persons and units reach the map through on-map addresses
@@ -303,10 +310,12 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         rows.append(_rows("mapping_rate", name, c, "on_map", "governed", areas, period, sha, cls.name_zh))
         prop = None
         if key != "addresses" and addr_full is not None:
-            prop = propose(fr, lk, addr_full, addr_links[1], target=cls.link_target)
+            prop = propose(fr, lk, addr_full, addr_links[1], target=cls.link_target, name=name, id_column=id_col,
+                           period=period)
         if prop is None:
             st = st.assign(**{c: v.to_numpy() for c, v in no_proposals(len(st)).items()})
         else:
+            prop, matches[name] = prop
             st = st.assign(**{c: prop[c].to_numpy() for c in PROPOSAL_COLUMNS})
             att = st["on_map"].to_numpy() | (st["governed"].to_numpy() & prop["would_map"].to_numpy())
             ca = pd.DataFrame({"bucket": buckets, "attainable": att.astype("int64"),
@@ -328,7 +337,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
 
     rows += _pipeline_rows(run, areas, period, statuses.get("addresses"), frames.get("addresses"), findings.get("addresses"))
     rows += _coverage_rows(run, areas, admin, period, latest)
-    return [r for r in rows if len(r)], evidence, summary
+    return [r for r in rows if len(r)], evidence, summary, matches
 
 
 def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, addr_findings) -> list[pd.DataFrame]:

@@ -29,7 +29,7 @@ def no_proposals(n: int) -> pd.DataFrame:
 
 
 def propose(frame: pd.DataFrame, links: pd.DataFrame, library: pd.DataFrame, library_links: pd.DataFrame, *,
-            target: str = "addresses") -> pd.DataFrame | None:
+            target: str = "addresses", name: str = "", id_column: str | None = None, period: str | None = None):
     """Match the address texts of the records without a code link, and whether each proposal would be on the map.
 
     Parameters
@@ -45,31 +45,36 @@ def propose(frame: pd.DataFrame, links: pd.DataFrame, library: pd.DataFrame, lib
     target : {"addresses", "buildings"}
         What the register links to: a person or unit is on the map through an address that is itself on the map;
         a house through the building its address stands in.
+    name, id_column, period : optional
+        Dataset name, record id column and period recorded in the match result.
 
     Returns
     -------
-    pandas.DataFrame or None
-        ``None`` when ``frame`` has no ``address_text`` column. Otherwise, aligned to ``frame`` (positions):
-        :data:`PROPOSAL_COLUMNS` (``proposal_status`` is the match status, ``no_text`` for an unlinked record
-        without a text, empty for a linked record) and ``would_map`` (an accepted proposal puts it on the map).
+    tuple of (pandas.DataFrame, cimlib.geocode.run.MatchResult) or None
+        ``None`` when ``frame`` has no ``address_text`` column. Otherwise the proposals, aligned to ``frame``
+        (positions): :data:`PROPOSAL_COLUMNS` (``proposal_status`` is the match status, ``no_text`` for an
+        unlinked record without a text, empty for a linked record) and ``would_map`` (an accepted proposal puts it
+        on the map); and the match run itself (:func:`cimlib.geocode.run.match_records`, reasons masked), which
+        the reports' 治理工作清单 shows, so the work list and the attainable rate describe the same records.
     """
     if TEXT_COLUMN not in frame:
         return None
-    from cimlib.geocode.match import match_addresses
-    from cimlib.geocode.run import NO_TEXT, area_codes
+    from cimlib.geocode.run import NO_TEXT, match_records
 
     n = len(frame)
+    unlinked = links["method"].to_numpy() == "none"
+    id_column = id_column if id_column in frame else frame.columns[0]
+    result = match_records(frame, library, name=name, linked=~unlinked, id_column=id_column,
+                           text_column=TEXT_COLUMN, period=period)
     out = no_proposals(n)
     out["would_map"] = np.zeros(n, dtype=bool)
     texts = frame[TEXT_COLUMN].astype("string").str.strip().reset_index(drop=True)
-    texts = texts.mask(texts == "")
-    unlinked = (links["method"].to_numpy() == "none")
-    out.loc[unlinked & texts.isna().to_numpy(), "proposal_status"] = NO_TEXT
-    sel = np.flatnonzero(unlinked & texts.notna().to_numpy())
+    has_text = (texts.notna() & (texts != "")).to_numpy(dtype=bool)
+    out.loc[unlinked & ~has_text, "proposal_status"] = NO_TEXT
+    sel = np.flatnonzero(unlinked & has_text)
+    res = result.matches
     if not len(sel):
-        return out
-    codes = area_codes(frame.reset_index(drop=True), library).iloc[sel]
-    res = match_addresses(texts.iloc[sel], library, area_codes=codes if codes.notna().any() else None)
+        return out, result
     proposed = res["address_id"].astype("string")
     status = res["status"].astype(str).to_numpy()
     out.loc[sel, "proposed_address_id"] = proposed.to_numpy(dtype=object)
@@ -86,4 +91,4 @@ def propose(frame: pd.DataFrame, links: pd.DataFrame, library: pd.DataFrame, lib
     on[ok] = reach[pos[ok]]
     out.loc[sel, "would_map"] = accepted & on
     out["proposed_address_id"] = out["proposed_address_id"].where(out["proposed_address_id"].notna(), None)
-    return out
+    return out, result

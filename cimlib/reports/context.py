@@ -256,9 +256,9 @@ class ReportContext:
 
     def _worklist(self):
         if "_worklist" not in self._memo:
-            from cimlib.reports.worklist import match_registers
+            from cimlib.reports.worklist import worklist_of
 
-            self._memo["_worklist"] = match_registers(self.catalog, self.period)
+            self._memo["_worklist"] = worklist_of(self._acceptance().matches, self.catalog, self.period)
         return self._memo["_worklist"]
 
     def worklist(self) -> pd.DataFrame:

@@ -387,6 +387,7 @@ class _Collected:
     inputs: dict
     problems: pd.DataFrame
     evidence: pd.DataFrame
+    matches: dict = field(default_factory=dict)
 
 
 def indicator_metrics(catalog, as_of, *, progress: bool = False) -> tuple[pd.DataFrame, dict]:
@@ -432,6 +433,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
     problems: list[tuple] = []
     parts: list[pd.DataFrame] = []
     evidence = pd.DataFrame()
+    matches: dict = {}
 
     all_periods = _register_periods(catalog)
     periods = [p for p in all_periods if p <= month]
@@ -445,6 +447,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
         else:
             m = res.metrics.copy()
             evidence = res.evidence.copy()
+            matches = {(d, month if p == "current" and not all_periods else p): r for (d, p), r in res.matches.items()}
             if not all_periods:  # the current state of a catalog without snapshots stands for the as-of month
                 m.loc[m["period"] == "current", "period"] = month
                 if "period" in evidence:
@@ -469,7 +472,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
                .sort_values(["period", "dataset", "metric_id", "_l", "area_code"], kind="stable")
                .drop(columns="_l").reset_index(drop=True))
     prob = pd.DataFrame(problems, columns=PROBLEM_COLUMNS).drop_duplicates().reset_index(drop=True)
-    return _Collected(metrics, inputs.inputs, prob, evidence)
+    return _Collected(metrics, inputs.inputs, prob, evidence, matches)
 
 
 def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool) -> list[pd.DataFrame]:
@@ -721,6 +724,10 @@ class AcceptanceResult:
         The indicator file used (absolute path).
     indicators_sha256 : str
         Its sha256.
+    matches : dict
+        ``(dataset, period)`` -> :class:`cimlib.geocode.run.MatchResult`: the address match behind
+        ``mapping_rate_attainable`` and the evidence's proposals (``compute_metrics``' ``matches``), which the
+        治理工作清单 shows.
     """
 
     indicators: pd.DataFrame
@@ -731,6 +738,7 @@ class AcceptanceResult:
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicators_file: str = ""
     indicators_sha256: str = ""
+    matches: dict = field(default_factory=dict)
 
 
 def resolve_datasets(catalog: Catalog, indicators) -> list[Indicator]:
@@ -802,4 +810,4 @@ def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) 
                             indicators)
     return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=got.inputs, problems=got.problems, as_of=as_of,
                             evidence=got.evidence, indicators_file=str(path.resolve()),
-                            indicators_sha256=sha256_file(path))
+                            indicators_sha256=sha256_file(path), matches=got.matches)

@@ -1,8 +1,10 @@
 """治理工作清单 of the reports: per street and community, what the address matching proposes for the unlinked records.
 
-The registers (实有人口, 实有房屋, 实有单位) whose data carry a free-text address are matched with
-:func:`cimlib.geocode.run.match_dataset` (the records the register already links by code are left alone). The
-report then shows, per street and community:
+The registers (实有人口, 实有房屋, 实有单位) whose data carry a free-text address are matched once, by the metrics
+(:func:`cimlib.metrics.compute_metrics`, whose ``matches`` :func:`worklist_of` turns into the list): the records the
+register already links by code, as the metrics count them, are left alone, so the list and ``mapping_rate_attainable``
+describe the same records. :func:`match_registers` runs the same match on its own (:func:`cimlib.geocode.run.match_dataset`).
+The report then shows, per street and community:
 
 - 未关联记录: records without a code link to a standard address (= 确定匹配 + 多个候选 + 需现场核验 + 无地址文本);
 - 确定匹配: ``matched``: the text's finest element found, one standard address (a proposal to write into the register);
@@ -120,6 +122,44 @@ def match_registers(catalog, period: str | None = None) -> Worklist:
                 out.results[name] = match_dataset(catalog, name, period=_register_period(catalog, name, period))
         except CatalogError as exc:
             out.skipped.append(f"{name}：{exc}")
+    if not out.results:
+        out.note = NO_TEXT_NOTE
+    return out
+
+
+def worklist_of(matches: dict, catalog: Catalog | None = None, period: str | None = None) -> Worklist:
+    """The work list of a metrics run: per register, the match behind its ``mapping_rate_attainable``.
+
+    The reports build the 治理工作清单 from the match the metrics already ran (``compute_metrics``'
+    ``matches``), so the list and the attainable rate count the same records and matching runs once.
+
+    Parameters
+    ----------
+    matches : dict
+        ``(dataset, period)`` -> :class:`cimlib.geocode.run.MatchResult` (:attr:`MetricsResult.matches`,
+        :attr:`AcceptanceResult.matches`).
+    catalog : Catalog, optional
+        Registers of the catalog without a match (no address text) are listed in ``skipped``.
+    period : str, optional
+        ``YYYY-MM`` of the report: each register's latest matched period at or before it (the earliest when none is;
+        the latest when ``period`` is not given).
+
+    Returns
+    -------
+    Worklist
+    """
+    out = Worklist()
+    by_dataset: dict = {}
+    for (dataset, p), res in matches.items():
+        by_dataset.setdefault(dataset, {})[str(p)] = res
+    for dataset in sorted(by_dataset, key=lambda d: (list(REGISTERS).index(d) if d in REGISTERS else len(REGISTERS), d)):
+        periods = sorted(by_dataset[dataset])
+        earlier = [p for p in periods if period is None or p <= period]
+        out.results[dataset] = by_dataset[dataset][earlier[-1] if earlier else periods[0]]
+    if catalog is not None:
+        for e in catalog:
+            if e.schema in REGISTERS and e.name not in out.results:
+                out.skipped.append(f"{e.name}：{REGISTERS[e.schema]}数据中没有地址文本（address_text），未做地址匹配")
     if not out.results:
         out.note = NO_TEXT_NOTE
     return out

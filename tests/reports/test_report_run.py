@@ -108,15 +108,24 @@ def test_excel_has_chinese_headers_one_sheet_per_table(acceptance_run):
         assert not english, (sheet, english)
 
 
-def test_without_address_texts_the_work_list_says_so(acceptance_run):
-    """The plain sample city's registers carry no address text: the 治理工作清单 section and sheet say so."""
-    from cimlib.reports.worklist import NO_TEXT_NOTE
+def test_the_work_list_is_in_the_report_and_masked(acceptance_run):
+    """The sample city's registers carry address texts: the 治理工作清单 section lists the areas, the workbook the
+    records (ids, codes and masked reasons), and no address text appears anywhere under reports/."""
+    from cimlib.reports.worklist import LABELS, NO_TEXT_NOTE
 
-    _, _, run, _ = acceptance_run
+    city, out, run, _ = acceptance_run
     text = BeautifulSoup((run.folder / "report.html").read_text(encoding="utf-8"), "html.parser").get_text()
-    assert "治理工作清单" in text and NO_TEXT_NOTE in text
-    sheet = pd.read_excel(run.folder / "report.xlsx", sheet_name="治理工作清单")
-    assert list(sheet.columns) == ["说明"] and sheet["说明"].iloc[0] == NO_TEXT_NOTE
+    assert "治理工作清单" in text and NO_TEXT_NOTE not in text and "可达上图率" in text
+    sheet = pd.read_excel(run.folder / "report.xlsx", sheet_name="治理工作清单", dtype=str)
+    assert set(LABELS.values()) <= set(sheet.columns) and len(sheet)
+    truth = pd.read_parquet(city / "truth" / "address_texts.parquet")
+    assert set(sheet["记录编号"]) <= set(truth["record_id"])
+    assert set(sheet["匹配状态"]) <= {"确定匹配", "部分匹配", "多个候选", "未匹配"}
+    texts = truth.loc[truth["text"].str.len() >= 8, "text"].drop_duplicates()
+    texts = texts.sample(min(400, len(texts)), random_state=0)
+    seen = "\n".join(body for _, body in _texts(out))
+    found = [t for t in texts if t in seen]
+    assert len(texts) > 100 and not found, found[:3]
 
 
 def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(acceptance_run):

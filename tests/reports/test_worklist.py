@@ -11,8 +11,8 @@ from cimlib.demo._delivery import delivery_catalog
 from cimlib.geocode.run import match_dataset
 from cimlib.metrics import compute_metrics
 from cimlib.reports.worklist import (AREA_COLUMNS, LABELS, NO_TEXT_NOTE, OVERVIEW_COLUMNS, RECORD_COLUMNS,
-                                     Worklist, match_registers, reason_kind, worklist_overview, worklist_records,
-                                     worklist_table)
+                                     Worklist, match_registers, reason_kind, worklist_of, worklist_overview,
+                                     worklist_records, worklist_table)
 
 DOOR = re.compile(r"[0-9０-９]+\s*(?:号|栋|幢|座|单元|室|户|层)|[0-9]+-[0-9]+")
 
@@ -45,8 +45,11 @@ def test_the_table_counts_every_unlinked_record_once_per_area(delivered):
         assert rows["未关联记录"].sum() == res.records - c["linked"]
         assert rows["确定匹配"].sum() == c["matched"] and rows["多个候选"].sum() == c["ambiguous"]
         assert rows["需现场核验"].sum() == c["partial"] + c["unmatched"]
-    # houses are all linked by code in the delivery: no work, no row
-    assert not t["数据集"].str.contains("houses").any()
+    # houses are linked by their building: only those that lost it (house_no_building) are work
+    defects = pd.read_csv(catalog.path.parent / "truth" / "defects.csv", dtype=str)
+    lost = defects[(defects["dataset"] == "houses") & (defects["defect"] == "house_no_building")]
+    houses = t[t["数据集"] == "实有房屋（houses）"]
+    assert houses["未关联记录"].sum() == lost["record_id"].nunique() > 0
     # names with codes; records placed nowhere last
     named = t[t["社区"] != "（未知社区）"]
     assert named["社区"].str.fullmatch(r".+社区（\d{12}）|.+村（\d{12}）").all()
@@ -126,11 +129,37 @@ def test_areas_of_a_match_run_follow_its_summary(delivered):
 
 
 def test_a_catalog_without_address_texts_gets_the_note(sample_cities):
-    wl = match_registers(Catalog.load(sample_cities.city(7) / "data_catalog.yaml"), "2024-09")
+    catalog = Catalog.load(sample_cities.without_texts(7))
+    wl = match_registers(catalog, "2024-09")
     assert not wl.results and wl.note == NO_TEXT_NOTE and "地址文本" in wl.note
     assert len(wl.skipped) == 3 and all("address_text" in s for s in wl.skipped)
     assert worklist_table(wl).empty and list(worklist_table(wl).columns) == AREA_COLUMNS
     assert worklist_records(wl).empty and worklist_overview(wl).empty
+    # the reports' way: from the metrics run, which matched nothing
+    wl = worklist_of(compute_metrics(catalog, ["2024-09"]).matches, catalog, "2024-09")
+    assert not wl.results and wl.note == NO_TEXT_NOTE and len(wl.skipped) == 3
+
+
+def test_the_reports_work_list_is_the_metrics_match(sample_cities):
+    """The report builds its work list from the match behind ``mapping_rate_attainable`` (matching runs once), for
+    the report's month; it equals what ``match_registers`` (``cim match``) finds on the same snapshots."""
+    catalog = Catalog.load(sample_cities.city(7) / "data_catalog.yaml")
+    res = sample_cities.metrics(7)
+    for period in ("2024-09", "2024-05"):
+        wl = worklist_of(res.matches, catalog, period)
+        assert set(wl.results) == {"persons", "units"} and wl.note is None
+        assert all(r.period == period for r in wl.results.values())
+        assert len(wl.skipped) == 1 and wl.skipped[0].startswith("houses")   # the plain houses carry no text
+    alone = match_registers(catalog, "2024-09")
+    wl = worklist_of(res.matches, catalog, "2024-09")
+    for name in ("persons", "units"):
+        pd.testing.assert_frame_equal(wl.results[name].matches, alone.results[name].matches)
+        pd.testing.assert_frame_equal(wl.results[name].summary, alone.results[name].summary)
+    t = worklist_table(wl, res.metrics, catalog.read("admin_areas"), "2024-09")
+    assert len(t) and (t["可达上图率"] >= t["上图率"]).all()
+    # a month before the first snapshot takes the first; no month takes the latest
+    assert worklist_of(res.matches, catalog, "2023-12").results["persons"].period == "2024-01"
+    assert worklist_of(res.matches, catalog).results["persons"].period == "2024-09"
 
 
 class _Context:
