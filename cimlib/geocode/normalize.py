@@ -5,7 +5,10 @@ parse_address` reads with plain regular expressions:
 
 * NFKC (full-width digits, letters, brackets and spaces to half width), 繁体 characters of place names and address
   words to 简体 (``西關佳苑8棟`` -> ``西关佳苑8栋``), letters upper-cased, 號 -> 号, every dash
-  (``—``, ``–``, ``－``, ``~`` …) -> ``-``, spaces and punctuation removed, a leading ``中国`` dropped;
+  (``—``, ``–``, ``－``, ``~`` …) -> ``-``, spaces and punctuation removed, a leading ``中国`` dropped, and so is a
+  leading field label or verb (``住址：``, ``经营地址：``, ``地址 ``, ``现住``, ``家住``, ``居住在``, ``住 ``);
+* a road and door plate in a bracket after the name of the place it numbers moved before the name, where the
+  address order puts it (``西关佳苑（先锋路101号）8栋`` -> ``先锋路101号西关佳苑8栋``);
 * Chinese numerals to digits where they number a door plate, building, unit, floor or room (``三单元`` -> ``3单元``,
   ``八号楼`` -> ``8栋``, ``二〇一室`` -> ``201室``, ``五0一室`` -> ``501室``, ``十二号`` -> ``12号``, ``两单元`` -> ``2单元``),
   never inside a name
@@ -80,6 +83,17 @@ _TRANSLATE = str.maketrans({"號": "号", "—": "-", "–": "-", "‐": "-", "�
 _SPACE_PUNCT = re.compile(r"[\s,，。、;；:：!！'\"“”‘’`·•．…_*=+|\\^]+")
 _DOTS = re.compile(r"(?<![0-9])\.|\.(?![0-9])")  # a dot that is not a decimal point
 _CHINA = re.compile(r"^(?:中华人民共和国|中国)")
+# a leading label or verb of the form's field (住址：, 现住, 家住, 居住在, 经营地址：…), dropped: a label followed by a
+# colon or a space; a verb of two characters or more directly; 住 alone only before a colon or a space
+_LABEL = re.compile(r"^\s*(?:(?:(?:现|户籍|居住|经营|注册|联系|通讯|通信|办公|家庭|单位|详细)?地址|住址|住所地?|经营场所|现住址|"
+                    r"现住|现居住|现居|居住|家住|暂住|住)(?:在|于)?(?:\s*[:：]\s*|\s+)|(?:现住址|现住|现居住|现居|家住|住在|"
+                    r"住于|居住在|居住于|暂住在|暂住于)\s*)")
+# a road and door plate written in a bracket after the name of the place it numbers (西关佳苑（先锋路101号）8栋):
+# moved before the name, where the address order puts it (先锋路101号西关佳苑8栋)
+_BRACKET_PLATE = re.compile(r"([\u4e00-\u9fffA-Z0-9]*?)\(([\u4e00-\u9fff]{1,12}?(?:大道|大街|路|街|巷|弄)[0-9]+(?:-[0-9]+)?号?)\)")
+# the admin part before that name: up to the last 省/市/区/县/街道/镇/乡/社区 (not 小区, 园区, 超市 … which end names;
+# not 村, which ends 新村 as often as a village)
+_AREA_END = re.compile(r"^(.*(?:省|自治区|(?<![超菜夜集门])市|(?<![小园校厂景营])区|县|街道|镇|乡|社区|村委会|居委会))")
 
 # remarks: a bracket, or everything from a remark word on (not at the very start: "对面" alone is junk)
 _REMARK_WORDS = (r"附近|旁边|旁|对面|斜对面|周边|周围|隔壁|后面|后边|背后|对过|楼下|[东南西北]{1,2}(?:侧|面|边)(?:[0-9]+米)?"
@@ -198,9 +212,11 @@ def _normalize_distinct(raw: pd.Series) -> pd.DataFrame:
             noise_parts.append(phone.str.replace(_SPACE_PUNCT.pattern, "", regex=True))
             s = s.copy()
             s[phone.index] = s[phone.index].str.replace(_PHONE, "", regex=True).to_numpy(dtype=object)
+    s = _sub(s, _LABEL, "", "^\\s*(?:现|户籍|居住|经营|注册|联系|通讯|通信|办公|家庭|单位|详细|地址|住|家住|暂住)")
     s = s.str.replace(_SPACE_PUNCT.pattern, "", regex=True)
     s = _sub(s, _DOTS, "", r"\.")
     s = s.str.replace(_CHINA.pattern, "", regex=True)
+    s = _sub(s, _BRACKET_PLATE, _plate_first, r"\([^()]*(?:路|街|巷|弄|大道)[0-9]")
 
     # brackets: address content stays (brackets dropped), remarks go to noise
     has_bracket = s.str.contains(r"[()]", regex=True).to_numpy(dtype=bool)
@@ -262,6 +278,18 @@ def _normalize_distinct(raw: pd.Series) -> pd.DataFrame:
     junk = ~s.str.contains(_ADDRESS_LIKE.pattern, regex=True).to_numpy(dtype=bool)
     junk[short] |= s[short].str.fullmatch(_JUNK).to_numpy(dtype=bool)
     return pd.DataFrame({"text": s.astype("str"), "noise": noise, "junk": junk}, index=raw.index)
+
+
+def _plate_first(m: re.Match) -> str:
+    """``西关佳苑(先锋路101号)`` -> ``先锋路101号西关佳苑``, after the admin part before the name (see _BRACKET_PLATE)."""
+    before, plate = m.group(1), m.group(2)
+    head = _AREA_END.match(before)
+    head = head.group(1) if head else ""
+    name = before[len(head):]
+    road = re.match(r"[\u4e00-\u9fff]+?(?:大道|大街|路|街|巷|弄)", plate).group(0)
+    if name.startswith(road):  # 先锋路西关佳苑(先锋路101号): the road is written once
+        name = name[len(road):]
+    return head + plate + name
 
 
 def _keep_bracket(content: str) -> bool:

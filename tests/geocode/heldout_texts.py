@@ -23,6 +23,8 @@ phone          ``西关佳苑8栋1单元501室 13907221234`` (a phone number aft
 xiaoqu         ``西关佳苑小区8栋1单元501室`` (小区 appended to the name)
 generic_drop   ``西关8栋1单元501室`` (the compound's generic word left out; only where that stem is unique)
 street_no_jd   ``西城先锋路101号西关佳苑8栋1单元501室`` (the street without 街道)
+label          ``住址：西关佳苑8栋1单元501室`` / ``家住…`` / ``现住 …`` (the form's field label or verb in front)
+bracket_plate  ``西城街道西关佳苑（先锋路101号）8栋1单元501室`` (road and door plate in brackets after the name)
 landmark       ``先锋路101号旁`` / ``对面`` (near a door plate: precision only)
 typo           one wrong character in the road or compound name, from a table unlike the generator's
 junk           ``详见户籍``, ``无固定住所``, ``——``, ``0``, ``不清楚`` ... (never matched)
@@ -40,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 FULL_DETAIL_STYLES = ("gongan", "shichang", "spaced", "hash", "haolou", "men", "cn_mixed", "floor_room", "reversed",
-                      "no_hao", "traditional", "mixed_width", "phone", "xiaoqu", "generic_drop", "street_no_jd")
+                      "no_hao", "traditional", "mixed_width", "phone", "xiaoqu", "generic_drop", "street_no_jd",
+                      "label", "bracket_plate")
 """Styles that name the address completely (recall to the exact address is measured on them)."""
 
 JUNK_TEXTS = ("详见户籍", "无固定住所", "——", "0", "不清楚", "查无此地址", "户籍所在地", "外出务工", "无此人", "？？",
@@ -290,6 +293,17 @@ def heldout_texts(addresses: pd.DataFrame, *, seed: int = 0, per_style: int = 60
             return stem + tail(p)
         if style == "street_no_jd":
             return short(p["street"]) + f"{p['road']}{p['door']}号{p['compound']}" + tail(p)
+        if style == "label":
+            word = ("住址：", "现住址:", "家住", "现住 ", "居住地址：", "住 ", "地址 ", "居住在")[rng.integers(8)]
+            return word + head(p, rng) + tail(p)
+        if style == "bracket_plate":
+            if not p["compound"]:
+                return None
+            before = (p["street"], p["street"] + p["community"], p["county"], "")[rng.integers(4)]
+            if not before and p["compound"] not in unique_comp:
+                before = p["street"]
+            return before + p["compound"] + ("（", "(")[rng.integers(2)] + f"{p['road']}{p['door']}号" + \
+                ("）", ")")[rng.integers(2)] + tail(p)
         if style == "landmark":
             return f"{p['road']}{p['door']}号" + ("旁", "对面", "附近", "旁边小卖部")[rng.integers(4)]
         if style == "typo":
