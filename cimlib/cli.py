@@ -385,13 +385,16 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
 @CATALOG_OPTION
 @click.option("--period", default=None, metavar="YYYY-MM", help="月度报告的统计月份（monthly 必填）。")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="验收评价的评价日期（acceptance 必填）。")
+@click.option("--programme", default=None, metavar="ID",
+              help="评价所依据的工作方案：hubei-cim、suizhou、taizhou-digital、chongqing-xinchengjian、wuhan"
+                   "（standards_checks/programmes/ID.yaml）。默认按数据目录的 city_code 取区划前缀最长的工作方案。")
 @click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=None, help="城市自己的验收指标清单（默认 standards_checks/indicators.yaml）。")
+              default=None, help="城市自己的验收指标文件（工作方案格式，见 docs/metrics.md；优先于 --programme）。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
               help="报告根目录：报告写入 OUT/<类型>/<期次>/，索引为 OUT/index.html。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
-def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, indicators_path: Path | None,
-           out: Path, quiet: bool) -> None:
+def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, programme: str | None,
+           indicators_path: Path | None, out: Path, quiet: bool) -> None:
     """生成报告：monthly 月度综合考评（--period YYYY-MM），acceptance 验收评价（--as-of YYYY-MM-DD）。
 
     \b
@@ -404,11 +407,12 @@ def report(kind: str, catalog: Path | None, period: str | None, as_of: str | Non
 
     try:
         run = run_report(kind, catalog=catalog or default_catalog(), period=period, as_of=as_of, out_root=out,
-                         indicators_path=indicators_path, progress=not quiet)
+                         indicators_path=indicators_path, programme=programme, progress=not quiet)
     except (CatalogError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     ind = run.manifest["indicators"]
-    counts = {s: sum(1 for r in ind if r["status"] == s) for s in ("达标", "未达标", "未到期", "无法判定", "不可计算")}
+    counts = {s: sum(1 for r in ind if r["status"] == s) for s in ("达标", "未达标", "未到期", "无法判定", "不可计算",
+                                                                   "仅为全市目标的一部分", "未规定期限", "无目标值")}
     click.echo(f"{run.manifest['label']}：{len(ind)} 项指标，" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
     for r in ind:
         if r["status"] == "未达标":

@@ -25,6 +25,8 @@ from cimlib.codes.divisions import (
     parent_code,
     reference_table,
     streets_of,
+    written_city,
+    written_name,
 )
 from cimlib.codes.ids import (
     bdcdyh_problems,
@@ -55,7 +57,7 @@ __all__ = [
     "phone_valid", "phone_problems",
     # divisions
     "division_valid", "division_problems", "name_of", "code_of", "parent_code", "children",
-    "county", "streets_of", "reference_table",
+    "county", "streets_of", "reference_table", "written_name", "written_city",
     # address
     "ELEMENT_TYPES", "unknown_element_type", "level_mismatch", "parent_missing", "parent_level_invalid",
     "room_not_under_building", "full_address_mismatch", "admin_code_mismatch",

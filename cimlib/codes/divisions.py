@@ -11,6 +11,10 @@ The tables store the short forms (2/4/6/9 digits). :func:`name_of`, :func:`child
 ``parent`` accept short and padded forms alike: trailing zero groups are dropped until the code is found
 (``421300`` -> ``4213``, ``421303000000`` -> ``421303``).
 
+Place names. The city level of the tables is sometimes a placeholder (``市辖区`` and ``县`` of the 直辖市,
+``省直辖县级行政区划``): :func:`written_name` composes a county's name as people write it (``重庆市万州区``,
+``湖北省仙桃市``), :func:`written_city` gives its city level as written (``""`` for a placeholder).
+
 All lookups are vectorized with pandas Index / hash-table lookups over the whole input.
 """
 
@@ -89,6 +93,79 @@ def county(code: str) -> dict:
         "province_code": row["provinceCode"],
         "province_name": provinces.get(row["provinceCode"], ""),
     }
+
+
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+"""Province codes of the 直辖市 (北京, 天津, 上海, 重庆): the province-level unit is the city."""
+
+PLACEHOLDER_CITY_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+"""City-level names of the reference table that stand for no city of their own and are never written in a place
+name: the 直辖市's ``市辖区`` and ``县`` groups, and the county-level divisions directly under a province."""
+
+
+def written_city(info_or_code) -> str:
+    """The city level of a county-level division as people write it in a place name.
+
+    The reference table's city level is not always a city: the 直辖市 group their divisions under ``市辖区`` and
+    ``县``, and county-level divisions under a province directly (仙桃市, 石河子市) sit under
+    ``省直辖县级行政区划`` / ``自治区直辖县级行政区划``. None of these is written, and neither is a city level
+    that is the division itself (东莞市, 嘉峪关市: cities without county-level divisions).
+
+    Parameters
+    ----------
+    info_or_code : dict or str
+        A county record of :func:`county` (``name`` and ``city_name`` are read) or a six-digit county-level code.
+
+    Returns
+    -------
+    str
+        ``"随州市"`` for 421303 曾都区; ``""`` for 500101 万州区, 500235 云阳县, 429004 仙桃市 and 441900 东莞市.
+
+    Raises
+    ------
+    ValueError
+        If a code is given and :func:`county` does not know it.
+    """
+    info = county(info_or_code) if isinstance(info_or_code, str) else info_or_code
+    city = info.get("city_name", "") or ""
+    if city in PLACEHOLDER_CITY_NAMES or city == info.get("name", ""):
+        return ""
+    return city
+
+
+def written_name(info_or_code, *, province: bool = True) -> str:
+    """The name of a county-level division as people write it: province, city and county, without the
+    reference table's placeholder city levels (see :func:`written_city`).
+
+    Parameters
+    ----------
+    info_or_code : dict or str
+        A county record of :func:`county` (``name``, ``city_name``, ``province_name``) or a six-digit code.
+    province : bool, default True
+        With False, leave the province-level unit (省, 自治区, or the 直辖市 itself) out.
+
+    Returns
+    -------
+    str
+        ``"湖北省随州市曾都区"`` (421303), ``"重庆市万州区"`` (500101), ``"重庆市云阳县"`` (500235),
+        ``"湖北省仙桃市"`` (429004); with ``province=False``: ``"随州市曾都区"``, ``"万州区"``, ``"云阳县"``,
+        ``"仙桃市"``.
+
+    Raises
+    ------
+    ValueError
+        If a code is given and :func:`county` does not know it.
+
+    Examples
+    --------
+    >>> written_name("500101")
+    '重庆市万州区'
+    >>> written_name(county("421303"), province=False)
+    '随州市曾都区'
+    """
+    info = county(info_or_code) if isinstance(info_or_code, str) else info_or_code
+    head = (info.get("province_name", "") or "") if province else ""
+    return head + written_city(info) + info["name"]
 
 
 def streets_of(county_code: str) -> pd.DataFrame:

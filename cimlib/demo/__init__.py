@@ -21,13 +21,13 @@ import shapely
 import yaml
 from tqdm.auto import tqdm
 
-from cimlib.codes.divisions import county
+from cimlib.codes.divisions import county, written_name
 from cimlib.demo._admin import build_admin
 from cimlib.demo._buildings import build_buildings, fine_model_extent
 from cimlib.demo._defects import DEFECT_COLUMNS, Truth
 from cimlib.demo._outline import county_outline
 from cimlib.demo._planning import build_control_lines, build_dem, build_roads
-from cimlib.demo._registers import build_registers
+from cimlib.demo._registers import build_registers, flag_smart_compounds
 from cimlib.demo._scale import PERIODS, SCALES, SENSOR_PERIOD, get_scale
 from cimlib.demo._texts import TEXT_TRUTH, register_texts
 from cimlib.demo._work import build_pipeline, build_tasks
@@ -176,6 +176,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     _unmapped_truth(reg, truth)
     texts = register_texts(_rng(seed, 12), reg.addresses, info, {"persons": reg.persons, "units": reg.units},
                            reg.true_address)
+    reg.addresses.insert(reg.addresses.columns.get_loc("geometry"), "smart_compound",
+                         flag_smart_compounds(_rng(seed, 13), reg.addresses))
     for name in ("persons", "units"):
         getattr(reg, name)["address_text"] = texts.loc[texts["dataset"] == name, "text"].to_numpy(dtype=object)
     bar.update()
@@ -328,6 +330,7 @@ def _write_snapshots(root: Path, reg) -> None:
 
 def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects) -> dict:
     central = admin.central_area
+    county_shape = shapely.union_all(admin.level("社区").geometry.to_numpy())  # the communities tile the county
     return {
         "generator": GENERATOR_MARK, "seed": seed, "scale": sc.name, "city": info,
         "outline_source": outline.source, "outline_exact": outline.exact,
@@ -339,6 +342,11 @@ def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, d
         "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in
                     defects.drop_duplicates(["dataset", "record_id", "defect"]).groupby(["dataset", "defect"]).size().items()},
         "fine_model_coverage_of_central_area": round(float(shapely.intersection(fine, central).area / central.area), 6),
+        "fine_model_coverage_of_county": round(float(shapely.intersection(fine, county_shape).area / county_shape.area), 6),
+        "smart_compounds_by_period": {p: int(((reg.addresses["smart_compound"] == "是")
+                                             & (reg.addresses["entry_period"] <= p)).sum()) for p in PERIODS},
+        "compounds_by_period": {p: int(((reg.addresses["address_type"] == "院落")
+                                       & (reg.addresses["entry_period"] <= p)).sum()) for p in PERIODS},
         "dem_nodata_share_inside": round(float(dem.attrs["_nodata_share_inside"]), 6),
         "periods": list(PERIODS), "sensor_period": SENSOR_PERIOD,
     }
@@ -358,7 +366,7 @@ def _write_catalog(root: Path, info: dict, seed: int, scale: str) -> None:
         if name in _SNAPSHOTTED:
             e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(PERIODS)}
         entries.append(e)
-    doc = {"version": 1, "title_zh": f"{info['province_name']}{info['city_name']}{info['name']} CIM 样例城市",
+    doc = {"version": 1, "title_zh": f"{written_name(info)} CIM 样例城市",
            "city_code": info["code"], "crs": CGCS2000, "entries": entries}
     head = f"# {GENERATOR_MARK} --seed {seed} --scale {scale} --city {info['code']}: generated sample city, do not edit\n"
     text = head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)

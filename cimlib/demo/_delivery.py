@@ -69,6 +69,7 @@ import pyogrio
 import shapely
 import yaml
 
+from cimlib.codes.divisions import MUNICIPALITIES, written_name
 from cimlib.demo._write import FIXED_DATE, write_csv, write_parquet, write_shapefile
 from cimlib.demo._texts import _HOUSE_FORMS, TEXT_TRUTH, _AddressContext, _truth_texts
 from cimlib.geo import CGCS2000, gauss_kruger_crs
@@ -288,8 +289,9 @@ def _admin_areas(root: Path, areas: gpd.GeoDataFrame, crs: str) -> dict:
 _ADDRESS_COLUMNS = {"地址编码": "address_id", "上级地址编码": "parent_id", "要素类型": "element_type", "层级": "level",
                     "地址类型": "address_type", "地址名称": "name", "标准地址": "full_address", "街道代码": "street_code",
                     "社区代码": "community_code", "建筑物编号": "building_id", "门牌号": "door_plate",
-                    "区县代码": "county_code", "经度": "lon", "纬度": "lat", "地址状态": None}
-_ADDRESS_TEXT = ["地址编码", "上级地址编码", "要素类型", "地址名称", "标准地址", "街道代码", "社区代码", "建筑物编号", "门牌号",
+                    "区县代码": "county_code", "经度": "lon", "纬度": "lat", "智慧小区": "smart_compound",
+                    "地址状态": None}
+_ADDRESS_TEXT = ["地址编码", "上级地址编码", "要素类型", "地址名称", "标准地址", "街道代码", "社区代码", "建筑物编号", "门牌号", "智慧小区",
                  "区县代码"]
 
 
@@ -405,7 +407,8 @@ def _units(root: Path, u: pd.DataFrame, own: pd.DataFrame, rng, info: dict):
     df = u.copy()
     df["employees"] = pd.to_numeric(df["employees"]).astype("int64")
     df["address_text"] = texts["text"].to_numpy()
-    df["登记机关"] = f"{info['city_name']}{info['name']}市场监督管理局"
+    # the county's own bureau, named from the city down (随州市曾都区, 仙桃市); a 直辖市 is its own city (重庆市万州区)
+    df["登记机关"] = f"{written_name(info, province=str(info['code'])[:2] in MUNICIPALITIES)}市场监督管理局"
     df["登记状态"] = np.array(["存续（在营、开业、在册）", "存续（在营、开业、在册）", "存续（在营、开业、在册）", "迁出"])[
         rng.integers(0, 4, len(u))]
     df = _rename(df, _UNIT_COLUMNS, lossless=False)  # no address id or area codes: as 市场监管 keeps it

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cimlib.codes.divisions import reference_table
+from cimlib.codes.divisions import reference_table, written_name
 from cimlib.codes.ids import house_code_check_char, org_check_char, ric_check_char, uscc_check_char
 from cimlib.demo._admin import AdminAreas
 from cimlib.demo._defects import Truth, n_defects, pick
@@ -169,7 +169,7 @@ def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
 
 def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame, info: dict, n_target: int):
     county_code = info["code"]
-    prefix = info["province_name"] + info["city_name"] + info["name"]
+    prefix = written_name(info)  # 湖北省随州市曾都区, 重庆市万州区 (no 市辖区), 湖北省仙桃市
     streets, comms = admin.level("街道"), admin.level("社区")
     rows = {}
 
@@ -477,3 +477,20 @@ def _inject_units(rng, u: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     u.loc[noaddr, "address_id"] = None
     truth.add("units", ids[noaddr], "unit_no_address")
     return u
+
+
+SMART_COMPOUND_SHARE = 0.4
+"""Share of the 院落 (compounds) flagged as 智慧小区 in the standard address library."""
+
+
+def flag_smart_compounds(rng: np.random.Generator, addresses: pd.DataFrame) -> np.ndarray:
+    """The ``smart_compound`` column of the address library: ``是``/``否`` for every 院落, empty for other elements.
+
+    A compound flagged 是 has been built as a 智慧小区 (重庆: 打造智慧小区100个以上); the flag is written as
+    departments keep it, in words.
+    """
+    comp = (addresses["address_type"] == "院落").to_numpy()
+    out = np.full(len(addresses), None, dtype=object)
+    out[comp] = np.where(rng.random(int(comp.sum())) < SMART_COMPOUND_SHARE, "是", "否")
+    return out
+

@@ -18,6 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from cimlib.codes.divisions import written_name
 from cimlib.demo._names import PLACE_WORDS
 from cimlib.lookup import index_in
 
@@ -118,8 +119,8 @@ class _AddressContext:
         self.full = full
         self.parts = parts
         self.compound = compound
-        self.county_full = info["province_name"] + info["city_name"] + info["name"]
-        self.city_county = info["city_name"] + info["name"]
+        self.county_full = written_name(info)  # as the library writes it: no placeholder city level (市辖区)
+        self.city_county = written_name(info, province=False)  # 随州市曾都区; 万州区 in a 直辖市
         streets = np.isin(etype, ["21", "22", "23"])
         self.street_of_code = pd.Series(name[streets], index=_s(a["street_code"]).to_numpy(dtype=object)[streets])
         self.street_of_code = self.street_of_code[~self.street_of_code.index.duplicated()]
@@ -283,7 +284,8 @@ def register_texts(rng: np.random.Generator, addresses: pd.DataFrame, info: dict
     addresses : pandas.DataFrame
         The standard address library as written (defects included: a broken parent chain gets plain forms only).
     info : dict
-        County record (``name``, ``province_name``, ``city_name``).
+        County record (``name``, ``province_name``, ``city_name``); the prefix is its written name
+        (:func:`cimlib.codes.divisions.written_name`).
     registers : dict
         ``persons`` and ``units`` frames as written (``address_id`` with its injected defects, ``mapped_period``).
     true_address : dict

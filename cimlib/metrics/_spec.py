@@ -89,6 +89,8 @@ METRICS = {m.metric_id: m for m in [
     MetricDef("lead_time_p90_days", "增量地址生产周期90分位数", unit="天"),
     MetricDef("white_model_coverage", "白模覆盖率（县域）"),
     MetricDef("fine_model_coverage", "精模覆盖率（中心城区）"),
+    MetricDef("full_fine_model_coverage", "精模覆盖率（全域）"),
+    MetricDef("smart_compound_count", "智慧小区数", unit="个"),
     MetricDef("white_model_completeness", "白模完整率（对照实有房屋）"),
 ]}
 """Every metric the workbench computes (see ``docs/metrics.md`` for numerator, denominator and linking)."""
@@ -109,13 +111,19 @@ class Target:
     comparator: str = ">="
 
 
-class _TargetsFromIndicators(Sequence):
-    """The dated targets of the metrics table, read from ``standards_checks/indicators.yaml`` on first use.
+def target_of(indicator) -> Target:
+    """An acceptance indicator (:class:`standards_checks.programmes.Indicator`) as a :class:`Target`
+    (``target_id`` = ``indicator_id``)."""
+    return Target(indicator.indicator_id, indicator.name_zh, indicator.metric_id, indicator.dataset, indicator.target,
+                  indicator.deadline, indicator.comparator)
 
-    That file is the one place where each target is defined; this sequence holds the entries whose metric is one of
-    :data:`METRICS` and whose area is the county, as :class:`Target` (``target_id`` is the ``indicator_id``). It is
-    read lazily because the reader, :func:`cimlib.reports.indicators.load_indicators`, lives in a package that
-    imports this one.
+
+class _TargetsFromIndicators(Sequence):
+    """The dated targets of the metrics table, read from the default programme's file on first use.
+
+    ``standards_checks/programmes/<id>.yaml`` is the one place where each target is defined; this sequence holds
+    the computable entries of :data:`standards_checks.programmes.DEFAULT_PROGRAMME` whose metric is one of
+    :data:`METRICS` and whose area is the county, as :class:`Target` (``target_id`` is the ``indicator_id``).
     """
 
     def __init__(self):
@@ -123,10 +131,10 @@ class _TargetsFromIndicators(Sequence):
 
     def _load(self) -> tuple:
         if self._items is None:
-            from cimlib.reports.indicators import load_indicators
+            from standards_checks.programmes import load_indicators
 
-            self._items = tuple(i.as_target() for i in load_indicators()
-                                if i.metric_id in METRICS and i.area == "county")
+            self._items = tuple(target_of(i) for i in load_indicators()
+                                if i.computable and i.metric_id in METRICS and i.area == "county")
         return self._items
 
     def __getitem__(self, index):
@@ -140,5 +148,5 @@ class _TargetsFromIndicators(Sequence):
 
 
 TARGETS = _TargetsFromIndicators()
-"""Targets of the programme documents (STANDARDS.md §5) on the metrics of :data:`METRICS`, derived from
-``standards_checks/indicators.yaml`` (the single source of targets and deadlines; see ``docs/metrics.md``)."""
+"""Targets of the default programme (随州, ``standards_checks/programmes/suizhou.yaml``) on the metrics of
+:data:`METRICS` (the single source of targets and deadlines; see ``docs/metrics.md``)."""

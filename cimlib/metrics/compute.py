@@ -21,6 +21,7 @@ from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics import pipeline as _pipeline
 from cimlib.metrics._areas import Areas, roll_up
 from cimlib.metrics._spec import CLASSES, METRICS, METRICS_COLUMNS, STAGES
+from cimlib.metrics.compounds import smart_compound_counts
 from cimlib.metrics.coverage import area_coverage, clip_to, completeness_counts, extent_as_of, project
 from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_records, projected_crs
 from cimlib.metrics.proposals import PROPOSAL_COLUMNS, no_proposals, propose
@@ -308,6 +309,11 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         rows.append(_rows("governance_rate", name, c, "governed", "received", areas, period, sha, cls.name_zh))
         rows.append(_rows("coding_rate", name, c, "coded", "governed", areas, period, sha, cls.name_zh))
         rows.append(_rows("mapping_rate", name, c, "on_map", "governed", areas, period, sha, cls.name_zh))
+        if key == "addresses":
+            sc = smart_compound_counts(fr, buckets)
+            if sc is not None:
+                sc_rows = _rows("smart_compound_count", name, sc, "smart", "compounds", areas, period, sha)
+                rows.append(sc_rows.assign(value=sc_rows["numerator"]))   # a count, not a share
         prop = None
         if key != "addresses" and addr_full is not None:
             prop = propose(fr, lk, addr_full, addr_links[1], target=cls.link_target, name=name, id_column=id_col,
@@ -406,7 +412,8 @@ def _coverage_rows(run: _Run, areas: Areas, admin, period, latest) -> list[pd.Da
     if geo is None:
         return out
     codes, comms, crs = geo
-    for schema, metric_id in (("white_model_extent", "white_model_coverage"), ("fine_model_extent", "fine_model_coverage")):
+    for schema, metric_id in (("white_model_extent", "white_model_coverage"), ("fine_model_extent", "fine_model_coverage"),
+                              ("fine_model_extent", "full_fine_model_coverage")):
         extent = run.static(schema)
         if extent is None:
             continue

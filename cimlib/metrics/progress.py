@@ -115,7 +115,7 @@ def target_status(metrics: pd.DataFrame, targets=None, *, as_of: str | None = No
     metrics : pandas.DataFrame
         A metrics table with several periods.
     targets : list of Target, optional
-        Default :data:`cimlib.metrics.TARGETS` (derived from ``standards_checks/indicators.yaml``).
+        Default :data:`cimlib.metrics.TARGETS` (derived from the default programme, ``standards_checks/programmes/suizhou.yaml``).
     as_of : str, optional
         ``YYYY-MM-DD``; default the end of the latest period in ``metrics``.
     levels : sequence of str

@@ -39,7 +39,10 @@ class ReportContext:
     cache_dir : path-like, optional
         Folder for the computed tables (a report run's ``data/``); ``None`` computes every time.
     indicators_path : path-like, optional
-        A city's own indicator file (default ``standards_checks/indicators.yaml``).
+        A city's own indicator file in the programme format (wins over ``programme``).
+    programme : str, optional
+        Programme id (``standards_checks/programmes/<id>.yaml``); default the programme covering the catalog's
+        ``city_code`` (:func:`cimlib.reports.indicators.resolve_programme`).
     progress : bool, default False
 
     Raises
@@ -49,7 +52,7 @@ class ReportContext:
     """
 
     def __init__(self, catalog, *, period: str | None = None, as_of: str | None = None, cache_dir=None,
-                 indicators_path=None, progress: bool = False):
+                 indicators_path=None, programme: str | None = None, progress: bool = False):
         if period is None and as_of is None:
             raise ValueError("需要统计月份 period（YYYY-MM）或评价日期 as_of（YYYY-MM-DD）")
         try:
@@ -61,6 +64,7 @@ class ReportContext:
         self.catalog = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.indicators_path = indicators_path
+        self.programme_id = programme or None
         self.progress = progress
         self._memo: dict[str, object] = {}
 
@@ -101,8 +105,20 @@ class ReportContext:
             from cimlib.reports.indicators import acceptance
 
             self._memo["_acceptance"] = acceptance(self.catalog, self.as_of, indicators_path=self.indicators_path,
+                                                   programme=self.programme_id,
                                                    progress=self.progress)
         return self._memo["_acceptance"]
+
+    def programme(self):
+        """The programme evaluated (:class:`standards_checks.programmes.Programme`: id, name, citation, document).
+
+        Resolved without computing anything (the same choice :func:`cimlib.reports.indicators.acceptance` makes).
+        """
+        if "_programme" not in self._memo:
+            from cimlib.reports.indicators import resolve_programme
+
+            self._memo["_programme"] = resolve_programme(self.catalog, self.programme_id, self.indicators_path)
+        return self._memo["_programme"]
 
     def indicators(self) -> pd.DataFrame:
         """One row per acceptance indicator as of ``as_of`` (value, numerator, denominator, status, evidence)."""

@@ -20,7 +20,8 @@ CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source 
              "Droid Sans Fallback", "SimHei", "Microsoft YaHei", "PingFang SC")
 """Font families tried in order for Chinese text."""
 
-STATUS_COLOURS = {"达标": "#2e7d32", "未达标": "#c62828", "未到期": "#9e9e9e", "无法判定": "#f9a825", "不可计算": "#607d8b"}
+STATUS_COLOURS = {"达标": "#2e7d32", "未达标": "#c62828", "未到期": "#9e9e9e", "无法判定": "#f9a825", "不可计算": "#607d8b",
+                  "仅为全市目标的一部分": "#1565c0", "未规定期限": "#6d4c41", "无目标值": "#78909c"}
 
 
 def cjk_font() -> str | None:

@@ -2,9 +2,11 @@
 
 This is the one computation that the acceptance and progress reports and ``cim verify`` make:
 
-- :func:`load_indicators` reads the indicator list (``standards_checks/indicators.yaml`` by default; a city can
-  supply its own). That file is **the one place that defines each target**: :data:`cimlib.metrics.TARGETS` (the
-  targets of ``cim metrics``' ``progress.csv``) is derived from it;
+- :func:`resolve_programme` picks the programme evaluated (``standards_checks/programmes/<id>.yaml``, read by
+  :mod:`standards_checks.programmes`: by ``--programme``, else the one whose division prefixes cover the catalog's
+  city; a city may supply its own file in the programme format). Those files are **the one place that defines each
+  target**, each quoted verbatim from its document: :data:`cimlib.metrics.TARGETS` (the targets of ``cim metrics``'
+  ``progress.csv``) is derived from the default one;
 - :func:`indicator_metrics` computes every metric row an indicator needs, for every month up to the as-of date:
   the metrics table of :func:`cimlib.metrics.compute_metrics`, the smart-community coverage
   (:func:`smart_community_metrics`) and, from :func:`cimlib.sensors.analyse_sensors`, the county online rate
@@ -13,7 +15,9 @@ This is the one computation that the acceptance and progress reports and ``cim v
 - :func:`evaluate_indicators` gives each indicator its status with the rules of
   :func:`cimlib.metrics.target_status`: 未到期 before the deadline; after it, 达标 or 未达标 by the value of the
   deadline's month; 无法判定 without any month up to the deadline; 不可计算 when the catalog lacks a dataset the
-  indicator needs (:data:`REQUIRED_DATASETS`; the evidence names it);
+  indicator needs (:data:`REQUIRED_DATASETS`; the evidence names it) or the programme file says the workbench cannot
+  compute it (its reason); 仅为全市目标的一部分 for a whole-city count on a catalog covering part of the city;
+  未规定期限 / 无目标值 where the document sets no date or no number (the value as of the date is listed);
 - :func:`acceptance` does all three and is what the reports and ``cim verify`` call.
 
 A month counts as of a date when it is not after the date's month (the 2024-09 snapshot counts as of 2024-09-30 and
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import math
 import re
 import warnings
 from dataclasses import dataclass, field, replace
@@ -34,18 +37,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cimlib._io import input_label, input_sha256, load_yaml_document, sha256_file
+from cimlib._io import input_label, input_sha256, sha256_file
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics._areas import Areas, roll_up
-from cimlib.metrics._spec import CLASSES, LEVELS, METRICS_COLUMNS, Target
-from cimlib.metrics.progress import COMPARATORS, STATUS_PENDING, STATUS_UNKNOWN, target_status
+from cimlib.metrics._spec import CLASSES, LEVELS, METRICS_COLUMNS, target_of
+from cimlib.metrics.progress import STATUS_MET, STATUS_MISSED, STATUS_PENDING, STATUS_UNKNOWN, target_status
+from standards_checks.programmes import (DEFAULT_PROGRAMME, PROGRAMMES_DIR, Indicator,  # noqa: F401 (re-exported)
+                                         IndicatorError, Programme, ProgrammeError, load_indicators, load_programme,
+                                         programme_for)
 
-INDICATORS_FILE = Path(__file__).resolve().parents[2] / "standards_checks" / "indicators.yaml"
+INDICATORS_FILE = PROGRAMMES_DIR / f"{DEFAULT_PROGRAMME}.yaml"
 """The indicator list shipped with the workbench (the programme documents' targets, STANDARDS.md §5)."""
 
 INDICATOR_COLUMNS = ["indicator_id", "name_zh", "metric_id", "dataset", "area_code", "area_name", "comparator", "target",
-                     "deadline", "period", "value", "numerator", "denominator", "unit", "status", "evidence", "source",
-                     "clause", "projected_date", "projection_method"]
+                     "deadline", "deadline_text", "period", "value", "numerator", "denominator", "unit", "status",
+                     "evidence", "source", "clause", "projected_date", "projection_method"]
 """Columns of the indicator table (:func:`evaluate_indicators`)."""
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
@@ -59,6 +65,16 @@ ROAD_COVERAGE_METRIC = "road_coverage_km"
 ONLINE_RATE_METRIC = "online_rate"
 
 STATUS_NOT_COMPUTABLE = "不可计算"
+
+STATUS_NO_DEADLINE = "未规定期限"
+"""Status of a target the document sets without a date, not met as of the evaluation date (met: 达标)."""
+
+STATUS_NO_TARGET = "无目标值"
+"""Status of a task the document states without a number (“推动……汇聚上图”): the value is listed as of the date."""
+
+STATUS_CITY_PART = "仅为全市目标的一部分"
+"""Status of a count target set for a whole city (``scope: city``) on a catalog that covers only part of the city:
+the value is that part's contribution, not 达标 or 未达标."""
 """Status of an indicator whose dataset (or a dataset its metric needs) the catalog lacks."""
 
 REQUIRED_DATASETS = {ROAD_COVERAGE_METRIC: ("devices", "readings"), ONLINE_RATE_METRIC: ("devices", "readings"),
@@ -69,166 +85,6 @@ _TRUE = {"true", "t", "1", "1.0", "yes", "y", "是", "有"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "否", "无"}
 _MONTH = re.compile(r"\d{4}-\d{2}")
 _AREA_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
-
-
-class IndicatorError(ValueError):
-    """A problem in an indicator file (the message names the file, the entry and the key)."""
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One acceptance indicator: ``metric_id`` of ``dataset`` in ``area`` must satisfy ``comparator target`` by
-    ``deadline``.
-
-    Attributes
-    ----------
-    indicator_id, name_zh : str
-    metric_id : str
-        A ``metric_id`` of the metrics table (``docs/metrics.md``, ``docs/sensors.md``).
-    dataset : str
-        Catalog entry name (or schema, see :func:`acceptance`).
-    comparator : {">=", "<=", "==", ">", "<"}
-    target : float
-        In the unit of ``unit`` (ratios as 0..1).
-    deadline : str
-        ``YYYY-MM-DD``.
-    unit, source, clause : str
-        ``source`` and ``clause`` say 待核实 where the document text has not been checked.
-    area : str
-        ``county`` (default), ``street``, ``community`` (every area of that level) or one area code.
-    """
-
-    indicator_id: str
-    name_zh: str
-    metric_id: str
-    dataset: str
-    comparator: str
-    target: float
-    deadline: str
-    unit: str
-    source: str
-    clause: str
-    area: str = "county"
-
-    @property
-    def provisional(self) -> bool:
-        """True when the source or the clause is marked 待核实."""
-        return "待核实" in self.source or "待核实" in self.clause
-
-    def as_target(self) -> Target:
-        """The indicator as a :class:`cimlib.metrics.Target` (``target_id`` = ``indicator_id``)."""
-        return Target(self.indicator_id, self.name_zh, self.metric_id, self.dataset, self.target, self.deadline,
-                      self.comparator)
-
-
-_KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area", "comparator", "target", "deadline", "unit", "source",
-         "clause")
-_REQUIRED = ("indicator_id", "name_zh", "metric_id", "dataset", "comparator", "target", "deadline", "unit", "source",
-             "clause")
-
-
-def load_indicators(path=None) -> list[Indicator]:
-    """Read and validate an indicator file.
-
-    Parameters
-    ----------
-    path : path-like, optional
-        YAML file with a list ``indicators`` (and optional ``defaults`` applied to every entry); default
-        :data:`INDICATORS_FILE`.
-
-    Returns
-    -------
-    list of Indicator
-        In file order.
-
-    Raises
-    ------
-    IndicatorError
-        If the file is missing or malformed; the message names the file, the entry (number and id) and the key.
-    """
-    path = Path(path) if path else INDICATORS_FILE
-    doc = load_yaml_document(path, "验收指标文件", "indicators", IndicatorError)
-    if doc.get("version", 1) != 1:
-        raise IndicatorError(f"验收指标文件 {path}：不支持的版本 version={doc.get('version')!r}（应为 1）")
-    unknown_top = sorted(set(doc) - {"version", "defaults", "indicators"})
-    if unknown_top:
-        raise IndicatorError(f"验收指标文件 {path}：未知的顶层键 {', '.join(map(str, unknown_top))}")
-    defaults = doc.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        raise IndicatorError(f"验收指标文件 {path}：defaults 应为映射")
-    bad_defaults = sorted(map(str, set(defaults) - (set(_KEYS) - {"indicator_id"})))
-    if bad_defaults:
-        raise IndicatorError(f"验收指标文件 {path}：defaults 中的键 {', '.join(bad_defaults)} 不能作为默认值")
-    if not doc["indicators"]:
-        raise IndicatorError(f"验收指标文件 {path}：indicators 列表为空")
-    out: list[Indicator] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(doc["indicators"], start=1):
-        where = f"验收指标文件 {path} 第 {i} 条指标"
-        if not isinstance(raw, dict):
-            raise IndicatorError(f"{where}：应为映射（键: 值）")
-        where = f"{where}（{raw.get('indicator_id', '?')}）"
-        unknown = sorted(set(map(str, raw)) - set(_KEYS))
-        if unknown:
-            raise IndicatorError(f"{where}：未知的键 {', '.join(unknown)}（可用：{', '.join(_KEYS)}）")
-        entry = {**defaults, **raw}
-        for key in _REQUIRED:
-            if entry.get(key) is None or (isinstance(entry[key], str) and not entry[key].strip()):
-                raise IndicatorError(f"{where}：缺少 {key}")
-        ind = _indicator(entry, where)
-        if ind.indicator_id in seen:
-            raise IndicatorError(f"{where}：indicator_id 与前面的指标重复")
-        seen.add(ind.indicator_id)
-        out.append(ind)
-    return out
-
-
-def _indicator(entry: dict, where: str) -> Indicator:
-    text = {k: str(entry[k]).strip() for k in ("indicator_id", "name_zh", "metric_id", "dataset", "unit", "source",
-                                                "clause")}
-    comparator = str(entry["comparator"]).strip()
-    if comparator not in COMPARATORS:
-        raise IndicatorError(f"{where}：键 comparator 的值 {entry['comparator']!r} 无效（可用：{'、'.join(COMPARATORS)}）")
-    target = _target(entry["target"], text["unit"], where)
-    deadline = _deadline(entry["deadline"], where)
-    area = entry.get("area", "county")
-    area = str(area).strip() if area is not None else "county"
-    if area not in LEVELS and not _AREA_CODE.fullmatch(area):
-        raise IndicatorError(f"{where}：键 area 的值 {entry.get('area')!r} 无效（应为 county、street、community "
-                             "或 6/9/12 位区划代码）")
-    return Indicator(comparator=comparator, target=target, deadline=deadline, area=area, **text)
-
-
-def _target(value, unit: str, where: str) -> float:
-    if isinstance(value, bool):
-        raise IndicatorError(f"{where}：键 target 应为数值，得到 {value!r}")
-    if isinstance(value, str) and value.strip().endswith("%"):
-        if unit != "比率":
-            raise IndicatorError(f"{where}：键 target 的百分数 {value!r} 只能用于单位为“比率”的指标（unit={unit}）")
-        value, scale = value.strip()[:-1], 0.01
-    else:
-        scale = 1.0
-    try:
-        number = float(value) * scale
-    except (TypeError, ValueError):
-        raise IndicatorError(f"{where}：键 target 应为数值，得到 {value!r}") from None
-    if not math.isfinite(number):
-        raise IndicatorError(f"{where}：键 target 应为有限数值，得到 {value!r}")
-    return number
-
-
-def _deadline(value, where: str) -> str:
-    if isinstance(value, _dt.datetime):
-        value = value.date()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return _dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise IndicatorError(f"{where}：键 deadline 应为 YYYY-MM-DD 格式的日期，得到 {value!r}") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -560,6 +416,8 @@ _WHAT = {
     "address_qualification_rate": "当月产出的增量地址合格 {n}/产出 {d} 个",
     "white_model_coverage": "白模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
     "fine_model_coverage": "精模生产范围覆盖 {n_km2}/中心城区面积 {d_km2} 平方公里",
+    "full_fine_model_coverage": "精模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
+    "smart_compound_count": "标记为智慧小区的院落 {n}/院落 {d} 个",
     SMART_COMMUNITY_METRIC: "建有智慧社区平台的社区 {n}/社区 {d} 个",
     ONLINE_RATE_METRIC: "在线的设备·小时 {n}/应在线的设备·小时 {d}",
     ROAD_COVERAGE_METRIC: "感知设备覆盖道路 {n_km}/道路总长 {d_km} 公里",
@@ -571,6 +429,8 @@ _WHERE = {
     "address_qualification_rate": "各环节一次通过率见指标表 stage_pass_rate_s1…s6，未通过的流程记录见数据集 {dataset}",
     "white_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    "full_fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    "smart_compound_count": "逐个院落见数据集 {dataset} 的 smart_compound 列（address_type=院落）",
     SMART_COMMUNITY_METRIC: "逐社区见 {dataset} 图层的 smart_community 列",
     ONLINE_RATE_METRIC: "逐设备逐日见 cim sensors --period {period} 的 health_daily 表",
     ROAD_COVERAGE_METRIC: "分街道见指标表（metric_id=road_coverage_km，area_level=street）与 cim sensors 的 coverage 表",
@@ -583,7 +443,8 @@ def _count(x: float) -> str:
 
 def _evidence(ind: Indicator, row: dict, notes: list[str]) -> str:
     if row["period"] is None or pd.isna(row["numerator"]):
-        text = f"期限（{ind.deadline}）及以前没有该指标的数据" if row["status"] != STATUS_PENDING else "截至统计日尚无该指标的数据"
+        text = (f"期限（{ind.deadline}）及以前没有该指标的数据" if row["status"] != STATUS_PENDING and ind.deadline
+                else "截至统计日尚无该指标的数据")
     else:
         n, d = float(row["numerator"]), float(row["denominator"])
         cls = CLASSES[ind.dataset].name_zh if ind.dataset in CLASSES else ""
@@ -625,7 +486,8 @@ def _notes(problems: pd.DataFrame | None, ind: Indicator, period) -> list[str]:
     return out[:3]
 
 
-def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: pd.DataFrame | None = None,
+                        whole_city: bool = True) -> pd.DataFrame:
     """Status, value and evidence of each indicator as of a date.
 
     Only monthly rows (``period`` ``YYYY-MM``) not after the month of ``as_of`` are used. For each indicator the rows
@@ -645,6 +507,15 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
         ``YYYY-MM-DD``.
     problems : pandas.DataFrame, optional
         ``period, dataset, problem``: problems of an indicator's dataset are added to its evidence.
+    whole_city : bool, default True
+        Whether the metrics cover the whole city a programme governs. When not, a count target set for the whole
+        city (``scope: city``) is shown as the part's contribution, status :data:`STATUS_CITY_PART`, instead of
+        达标/未达标.
+
+    Notes
+    -----
+    An indicator the workbench cannot compute (``computable: false``) gets one row per county, status 不可计算
+    and its ``reason`` as evidence.
 
     Returns
     -------
@@ -658,11 +529,21 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
     counties = sorted(c for c in m.loc[m["area_level"] == "county", "area_code"].astype(str).unique() if "UNK" not in c)
     rows = []
     for ind in indicators:
+        if not ind.computable:
+            for code in (counties or [""]):
+                row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
+                       "numerator": np.nan, "denominator": np.nan, "status": STATUS_NOT_COMPUTABLE,
+                       "projected_date": pd.NaT, "projection_method": "本指标工作台尚不能计算，无法外推"}
+                rows.append({**_row(ind, row, []), "evidence": f"不可计算：{ind.reason}"})
+            continue
         sub = m[(m["metric_id"] == ind.metric_id) & (m["dataset"] == ind.dataset)]
         sub = sub[sub["area_level"] == ind.area] if ind.area in LEVELS else sub[sub["area_code"].astype(str) == ind.area]
+        if not ind.deadline or ind.target != ind.target:   # no date or no number in the document
+            rows += _undated_rows(ind, sub, metrics, counties, problems)
+            continue
         found = pd.DataFrame()
         if len(sub):
-            found = target_status(sub, [ind.as_target()], as_of=as_of, levels=tuple(sorted(sub["area_level"].unique())))
+            found = target_status(sub, [target_of(ind)], as_of=as_of, levels=tuple(sorted(sub["area_level"].unique())))
         if not len(found):
             status = STATUS_PENDING if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of) else STATUS_UNKNOWN
             areas = counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
@@ -676,12 +557,46 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
             row = {"area_code": str(p.area_code), "area_name": p.area_name, "period": p.deadline_period,
                    "value": p.value_at_deadline, "numerator": p.numerator, "denominator": p.denominator,
                    "status": p.status, "projected_date": p.projected_date, "projection_method": p.projection_method}
-            rows.append(_row(ind, row, _notes(problems, ind, p.deadline_period)))
+            notes = _notes(problems, ind, p.deadline_period)
+            if ind.scope == "city" and not whole_city and row["status"] in (STATUS_MET, STATUS_MISSED):
+                row["status"] = STATUS_CITY_PART
+                notes = [*notes, f"目标为全市合计（{_count(ind.target)}{ind.unit}），本数据目录只覆盖全市的一部分，"
+                                 "数值为该部分的贡献，不判定达标"]
+            rows.append(_row(ind, row, notes))
     out = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     for col in ("target", "value", "numerator", "denominator"):
         out[col] = out[col].astype("float64")
     out["projected_date"] = pd.to_datetime(out["projected_date"])
     return out
+
+
+def _undated_rows(ind: Indicator, sub: pd.DataFrame, metrics: pd.DataFrame, counties: list, problems) -> list[dict]:
+    """Rows of a target without a date or a number: the latest month's value per area, 达标 when a target is met,
+    else :data:`STATUS_NO_DEADLINE` / :data:`STATUS_NO_TARGET`."""
+    from cimlib.metrics.progress import _meets
+
+    rows = []
+    has_target = ind.target == ind.target
+    if not len(sub):
+        areas = counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
+        for code in areas:
+            row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
+                   "numerator": np.nan, "denominator": np.nan, "status": STATUS_UNKNOWN, "projected_date": pd.NaT,
+                   "projection_method": "没有数据，无法外推"}
+            rows.append(_row(ind, row, _notes(problems, ind, None)))
+        return rows
+    last = sub.sort_values("period", kind="stable").groupby(sub["area_code"].astype(str), sort=True).tail(1)
+    for p in last.itertuples(index=False):
+        value = float(p.value) if pd.notna(p.value) else np.nan
+        if has_target and value == value and _meets(value, ind.target, ind.comparator):
+            status = STATUS_MET
+        else:
+            status = STATUS_NO_DEADLINE if has_target else STATUS_NO_TARGET
+        row = {"area_code": str(p.area_code), "area_name": p.area_name, "period": p.period, "value": value,
+               "numerator": p.numerator, "denominator": p.denominator, "status": status, "projected_date": pd.NaT,
+               "projection_method": "文件未规定期限" if not ind.deadline else "文件未规定目标值"}
+        rows.append(_row(ind, row, _notes(problems, ind, p.period)))
+    return rows
 
 
 def _name_of(metrics: pd.DataFrame, code: str) -> str:
@@ -693,8 +608,9 @@ def _name_of(metrics: pd.DataFrame, code: str) -> str:
 
 def _row(ind: Indicator, row: dict, notes: list[str]) -> dict:
     return {"indicator_id": ind.indicator_id, "name_zh": ind.name_zh, "metric_id": ind.metric_id, "dataset": ind.dataset,
-            "comparator": ind.comparator, "target": ind.target, "deadline": ind.deadline, "unit": ind.unit,
-            "source": ind.source, "clause": ind.clause, **row, "evidence": _evidence(ind, row, notes)}
+            "comparator": ind.comparator, "target": ind.target, "deadline": ind.deadline,
+            "deadline_text": ind.deadline_text, "unit": ind.unit, "source": ind.source, "clause": ind.clause, **row,
+            "evidence": _evidence(ind, row, notes)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -724,6 +640,8 @@ class AcceptanceResult:
         The indicator file used (absolute path).
     indicators_sha256 : str
         Its sha256.
+    programme : standards_checks.programmes.Programme
+        The programme evaluated (id, name, document; ``indicators_file`` is its file).
     matches : dict
         ``(dataset, period)`` -> :class:`cimlib.geocode.run.MatchResult`: the address match behind
         ``mapping_rate_attainable`` and the evidence's proposals (``compute_metrics``' ``matches``), which the
@@ -739,6 +657,7 @@ class AcceptanceResult:
     indicators_file: str = ""
     indicators_sha256: str = ""
     matches: dict = field(default_factory=dict)
+    programme: Programme | None = None
 
 
 def resolve_datasets(catalog: Catalog, indicators) -> list[Indicator]:
@@ -764,6 +683,8 @@ def _not_computable(table: pd.DataFrame, catalog: Catalog, indicators) -> pd.Dat
     schemas = {e.schema for e in catalog}
     notes = {}
     for ind in indicators:
+        if not ind.computable:  # already 不可计算, with its own reason
+            continue
         need = (ind.dataset, *REQUIRED_DATASETS.get(ind.metric_id, ()))
         lacking = [n for n in dict.fromkeys(need) if n not in catalog and n not in schemas]
         if lacking:
@@ -777,16 +698,53 @@ def _not_computable(table: pd.DataFrame, catalog: Catalog, indicators) -> pd.Dat
     return table
 
 
-def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) -> AcceptanceResult:
-    """Evaluate the acceptance indicators on a catalog as of a date (what the reports and ``cim verify`` call).
+def resolve_programme(catalog: Catalog, programme=None, indicators_path=None) -> Programme:
+    """The programme whose targets a catalog is evaluated against.
+
+    ``indicators_path`` (a city's own file in the programme format) wins; then ``programme`` (an id of
+    :func:`standards_checks.programmes.programme_ids`); otherwise the programme whose division prefixes cover the
+    catalog's ``city_code`` (the longest prefix wins: a 武汉 district gets ``wuhan``, another 湖北 city
+    ``hubei-cim``).
+
+    Raises
+    ------
+    ProgrammeError
+        An unknown id, or no programme for the catalog's city (the message lists the programmes).
+    IndicatorError
+        A malformed file.
+    """
+    if indicators_path:
+        return load_programme(Path(indicators_path))
+    if programme:
+        return load_programme(str(programme))
+    if not catalog.city_code:
+        raise ProgrammeError(f"数据目录 {catalog.path} 没有 city_code（区划代码），无法确定适用的工作方案；"
+                             "请在数据目录顶层写明 city_code，或用 --programme 指定工作方案")
+    return programme_for(str(catalog.city_code))
+
+
+def covers_whole_city(catalog: Catalog, programme: Programme) -> bool:
+    """Whether the catalog's city is the whole area a programme governs (its ``city_code`` is one of the programme's
+    division prefixes, or shorter); a county's catalog under a city's programme covers part of it."""
+    code = str(catalog.city_code or "")
+    return bool(code) and any(len(code) <= len(p) and p.startswith(code) for p in programme.divisions) \
+        if programme.divisions else True
+
+
+def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress: bool = False) -> AcceptanceResult:
+    """Evaluate a programme's acceptance indicators on a catalog as of a date (what the reports and ``cim verify``
+    call).
 
     Parameters
     ----------
     catalog : Catalog or path-like
     as_of : str
         ``YYYY-MM-DD``: months after its month are not read.
+    programme : str, optional
+        Programme id (``suizhou``, ``wuhan``, ``hubei-cim``, ``chongqing-xinchengjian``, ``taizhou-digital``);
+        default the programme covering the catalog's ``city_code`` (:func:`resolve_programme`).
     indicators_path : path-like, optional
-        Indicator file (default :data:`INDICATORS_FILE`).
+        A city's own indicator file in the programme format (wins over ``programme``).
     progress : bool, default False
 
     Returns
@@ -797,17 +755,19 @@ def acceptance(catalog, as_of, *, indicators_path=None, progress: bool = False) 
     Raises
     ------
     IndicatorError
-        If the indicator file is malformed.
+        If the indicator file is malformed (:class:`ProgrammeError` for an unknown programme or a city no programme
+        covers).
     ValueError
         If ``as_of`` is not ``YYYY-MM-DD``.
     """
     as_of = _as_of(as_of)
-    path = Path(indicators_path) if indicators_path else INDICATORS_FILE
     catalog = _load_catalog(catalog)
-    indicators = resolve_datasets(catalog, load_indicators(path))
+    prog = resolve_programme(catalog, programme, indicators_path)
+    indicators = resolve_datasets(catalog, list(prog.indicators))
     got = _collect(catalog, as_of, progress)
-    table = _not_computable(evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems), catalog,
-                            indicators)
+    table = evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems,
+                                whole_city=covers_whole_city(catalog, prog))
+    table = _not_computable(table, catalog, indicators)
     return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=got.inputs, problems=got.problems, as_of=as_of,
-                            evidence=got.evidence, indicators_file=str(path.resolve()),
-                            indicators_sha256=sha256_file(path), matches=got.matches)
+                            evidence=got.evidence, indicators_file=str(prog.path.resolve()),
+                            indicators_sha256=sha256_file(prog.path), matches=got.matches, programme=prog)

@@ -62,7 +62,7 @@ PACKAGES = ("cim-workbench", "numpy", "pandas", "pyarrow", "geopandas", "shapely
             "pandera", "python-stdnum", "duckdb", "papermill", "nbconvert", "matplotlib", "weasyprint")
 
 INDICATOR_KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area_code", "comparator", "target", "deadline",
-                  "period", "value", "numerator", "denominator", "unit", "status")
+                  "deadline_text", "period", "value", "numerator", "denominator", "unit", "status", "source", "clause")
 
 
 @dataclass
@@ -105,7 +105,8 @@ def report_label(kind: str, period: str | None, as_of: str | None) -> tuple[str,
 
 
 def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | None = None, out_root="reports",
-               indicators_path=None, progress: bool = True, area_code: str | None = None) -> ReportRun:
+               indicators_path=None, progress: bool = True, area_code: str | None = None,
+               programme: str | None = None) -> ReportRun:
     """Run one report end to end (see the module docstring).
 
     Parameters
@@ -119,11 +120,13 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
         ``YYYY-MM-DD`` (acceptance).
     out_root : path-like, default "reports"
     indicators_path : path-like, optional
-        A city's own indicator file.
+        A city's own indicator file in the programme format (wins over ``programme``).
     progress : bool, default True
         A progress bar over the steps.
     area_code : str, optional
         Area the report is about (default the catalog's city code).
+    programme : str, optional
+        Programme id; default the programme covering the catalog's city (the longest division prefix).
 
     Returns
     -------
@@ -133,6 +136,8 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
     ------
     ValueError
         Bad kind, period or date.
+    standards_checks.programmes.ProgrammeError
+        An unknown programme, or a city no programme covers (the message lists the programmes).
     RuntimeError
         If a notebook fails (the message names the notebook and the cell's error).
     """
@@ -142,10 +147,13 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
     from cimlib.catalog import Catalog
     from cimlib.reports.context import ReportContext
 
+    from cimlib.reports.indicators import resolve_programme
+
     label, period, as_of = report_label(kind, period, as_of)
     catalog_path = Path(catalog).resolve()
     cat = Catalog.load(catalog_path)
     area_code = area_code or cat.city_code
+    prog = resolve_programme(cat, programme, indicators_path)  # a clear error before anything is computed
     title, names = REPORTS[kind]
     out_root = Path(out_root)
     final = out_root / kind / label
@@ -155,14 +163,15 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
     bar = tqdm(total=len(steps), desc=title, unit="步", disable=not progress)
     try:
         bar.set_postfix_str(steps[0])
-        ctx = ReportContext(cat, period=period, as_of=as_of, cache_dir=work / "data", indicators_path=indicators_path)
+        ctx = ReportContext(cat, period=period, as_of=as_of, cache_dir=work / "data", indicators_path=indicators_path,
+                            programme=prog.id or None)
         indicators = ctx.indicators()
         ctx.metrics()
         bar.update(1)
         params = {"catalog": str(catalog_path), "area_code": area_code, "period": period, "as_of": as_of,
                   "output_dir": str(work), "cache_dir": str(work / "data"), "report_kind": kind,
                   "store_dir": str((out_root / "_store").resolve()),
-                  "indicators_path": str(indicators_path) if indicators_path else ""}
+                  "indicators_path": str(indicators_path) if indicators_path else "", "programme": prog.id}
         (work / "notebooks").mkdir()
         for name in names:
             bar.set_postfix_str(name)
@@ -176,10 +185,11 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
                 raise RuntimeError(f"笔记本 {name} 执行失败（第 {exc.exec_count} 个单元）：{exc.ename}: {exc.evalue}") from exc
             bar.update(1)
         created = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
-        meta = (f"统计期 {period}；评价日期 {as_of}；数据目录 {catalog_path.name}"
+        meta = (f"依据：{prog.citation or Path(prog.path).name}；统计期 {period}；评价日期 {as_of}；数据目录 {catalog_path.name}"
                 f"（sha256 {sha256_file(catalog_path)[:12]}…）；生成于 {created}；个人信息已脱敏")
         sections = [(SECTION_TITLES.get(n, n), render.notebook_body(work / "notebooks" / f"{n}.ipynb")) for n in names]
-        render.write_html(render.html_page(f"{cat.title_zh or ''} {title}（{label}）", sections, meta),
+        basis = f"——依据《{prog.name_zh}》" if prog.name_zh else ""
+        render.write_html(render.html_page(f"{cat.title_zh or ''} {title}（{label}）{basis}", sections, meta),
                           work / "report.html")
         bar.update(1)
         render.write_pdf(work / "report.html", work / "report.pdf")
@@ -187,7 +197,7 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
         labels = {**column_labels(), **{sheet: column_labels(mod) for sheet, mod in SHEET_MODULES.items()}}
         render.write_excel(_excel_tables(ctx, kind), work / "report.xlsx", labels=labels)
         bar.update(1)
-        manifest = _manifest(kind, label, params, catalog_path, ctx, indicators, created, indicators_path)
+        manifest = _manifest(kind, label, params, catalog_path, ctx, indicators, created, prog)
         with atomic_path(work / "manifest.json") as tmp:
             tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
         if final.exists():
@@ -261,7 +271,7 @@ def _git_commit() -> str | None:
         return None
 
 
-def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataFrame, created, indicators_path) -> dict:
+def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataFrame, created, prog) -> dict:
     rows = []
     for r in indicators.to_dict("records"):
         rows.append({k: _plain(r.get(k)) for k in INDICATOR_KEYS})
@@ -269,9 +279,12 @@ def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataF
                    if p.is_file() and p.name != "manifest.json")
     return {
         "kind": kind, "label": label, "created": created,
-        "parameters": {k: params[k] for k in ("area_code", "period", "as_of", "report_kind")},
+        "parameters": {k: params[k] for k in ("area_code", "period", "as_of", "report_kind", "programme")},
         "catalog": str(catalog_path), "catalog_sha256": sha256_file(catalog_path),
-        "indicators_file": str(indicators_path) if indicators_path else None,
+        "programme": {"id": prog.id, "name_zh": prog.name_zh, "issuer": prog.issuer,
+                      "document_number": prog.document_number, "date": prog.date, "divisions": list(prog.divisions),
+                      "document": prog.document},
+        "indicators_file": str(Path(prog.path).resolve()), "indicators_sha256": sha256_file(prog.path),
         "inputs": ctx.inputs(), "packages": _packages(), "git_commit": _git_commit(),
         "indicators": rows, "files": files,
     }

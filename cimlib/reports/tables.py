@@ -14,7 +14,8 @@ BASE_LABELS = {
     "threshold": "阈值", "direction": "方向", "kind": "类型", "covered_km": "已覆盖（公里）", "road_km": "道路总长（公里）",
     "share": "覆盖比例", "devices": "设备数", "distance_m": "覆盖距离（米）", "rows": "行数", "description": "说明",
     "problem": "问题", "file": "文件", "indicator_id": "指标编号", "comparator": "比较", "target": "目标值",
-    "deadline": "期限", "evidence": "依据", "source": "来源文件", "clause": "条款", "projected_date": "预计达成日期",
+    "deadline": "期限", "deadline_text": "期限原文", "evidence": "依据", "source": "来源文件", "clause": "条款原文",
+    "projected_date": "预计达成日期",
     "projection_method": "预测方法", "metric": "监测项", "street_code": "街道代码", "clear_level": "解除值",
     "n_samples": "读数数", "ongoing": "持续中", "n_points": "异常点数", "peak_score": "最高异常分", "peak_value": "异常峰值",
 }
@@ -106,8 +107,9 @@ def show(frame: pd.DataFrame, n: int | None = None, *, percent: tuple[str, ...] 
 
 INDICATOR_DISPLAY = {
     "indicator_id": "指标编号", "name_zh": "指标", "area_name": "区划", "comparator": "比较", "target": "目标值",
-    "deadline": "期限", "period": "取值期", "value": "数值", "numerator": "分子", "denominator": "分母",
-    "status": "状态", "evidence": "依据", "source": "来源文件", "projected_date": "预计达成",
+    "deadline": "期限", "deadline_text": "期限原文", "period": "取值期", "value": "数值", "numerator": "分子",
+    "denominator": "分母", "status": "状态", "evidence": "依据", "source": "来源文件", "clause": "条款原文",
+    "projected_date": "预计达成",
 }
 
 
@@ -206,6 +208,11 @@ def indicator_display(indicators: pd.DataFrame) -> pd.DataFrame:
     for c in ("numerator", "denominator"):
         if c in out:
             out[c] = out[c].map(lambda v: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:,.0f}")
+    if "deadline" in out:  # a target without a date (the document sets none) shows as a dash
+        out["deadline"] = out["deadline"].astype(object).where(out["deadline"].fillna("").astype(str) != "", "—")
+    if "deadline_text" in out:
+        out["deadline_text"] = out["deadline_text"].astype(object).where(
+            out["deadline_text"].fillna("").astype(str) != "", "（文件未规定期限）")
     if "period" in out:   # months; none (no data for the indicator) shows as a dash, not "nan"
         out["period"] = out["period"].astype(object).where(out["period"].notna(), "—")
     if "projected_date" in out:

@@ -106,6 +106,7 @@ def verify_manifest(manifest_path, *, recompute: bool = True, progress: bool = F
 
         params = manifest["parameters"]
         res = acceptance(str(catalog), params["as_of"], indicators_path=manifest.get("indicators_file"),
+                         programme=(manifest.get("programme") or {}).get("id") or None,
                          progress=progress)
         now = {(r["indicator_id"], str(r.get("area_code"))): r for r in res.indicators.to_dict("records")}
         for rep in manifest["indicators"]:

@@ -22,7 +22,7 @@ OPTIONAL_COLUMNS = {
     "admin_areas": ("kind", "smart_community"),
     "control_lines": ("approved", "doc_no", "name"),
     "buildings": ("lod", "model_level", "name", "street_code", "use", "year_built"),
-    "addresses": ("building_id", "county_code", "door_plate", "lat", "lon"),
+    "addresses": ("building_id", "county_code", "door_plate", "lat", "lon", "smart_compound"),
     "persons": ("address_text", "birth_date", "community_code", "gender", "house_id", "registration", "street_code"),
     "houses": ("address_id", "address_text", "area_m2", "community_code", "floor", "room_no", "street_code", "use"),
     "units": ("address_text", "community_code", "employees", "industry", "legal_rep", "name", "phone", "street_code"),

@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cimlib.codes.divisions import written_city, written_name
+
 __all__ = ["write_alt_delivery", "truth_catalog", "zones", "PERIOD"]
 
 PERIOD = "2024-09"
@@ -533,7 +535,7 @@ def _b_persons(root: Path, p: pd.DataFrame, full: pd.Series, areas, info: dict, 
     assert df["gender"].notna().all() and df["registration"].notna().all()
     df["birth_date"] = pd.to_datetime(p["birth_date"]).dt.strftime("%Y%m%d")
     address = _text(full.reindex(p["address_id"].to_numpy()).to_numpy(dtype=object))
-    head = "^" + re.escape(info["province_name"] + info["city_name"])
+    head = "^" + re.escape(info["province_name"] + written_city(info))
     df["address_text"] = address.str.replace(head, "", regex=True).fillna("不详").to_numpy(dtype=object)
     df["民族代码"] = np.array(["01", "01", "01", "01", "01", "03", "15", "06"], dtype=object)[rng.integers(0, 8, n)]
     hukou = (pd.Series(np.array(_ELSEWHERE, dtype=object)[rng.integers(0, len(_ELSEWHERE), n)])
@@ -575,7 +577,7 @@ def _b_houses(root: Path, h: pd.DataFrame, full: pd.Series, info: dict, rng: np.
     s = np.array(list(_SURNAMES), dtype=object)[rng.integers(0, len(_SURNAMES), n)]
     g = np.array(list(_GIVEN), dtype=object)[rng.integers(0, len(_GIVEN), (n, 2))]
     df["产权人"] = s + g[:, 0] + np.where(rng.random(n) < 0.5, g[:, 1], "")
-    df["不动产权证号"] = ("（" + pd.Series(rng.integers(2010, 2024, n)).astype(str) + f"）{info['city_name']}不动产权第"
+    df["不动产权证号"] = ("（" + pd.Series(rng.integers(2010, 2024, n)).astype(str) + f"）{written_city(info) or info['province_name']}不动产权第"
                         + pd.Series(rng.integers(1, 9_999_999, n)).astype(str).str.zfill(7) + "号").to_numpy()
     df["房屋状态"] = "正常"
     df = _delivered(df, _B_HOUSES, _B_HOUSES_ORDER)
@@ -605,7 +607,7 @@ def _b_units(root: Path, u: pd.DataFrame, full: pd.Series, info: dict, rng: np.r
     df["注册资本（万元）"] = np.round(rng.gamma(1.2, 200.0, n), 2)
     start = np.datetime64("2003-01-01")
     df["成立日期"] = pd.Series(start + rng.integers(0, 7500, n).astype("timedelta64[D]")).dt.strftime("%Y/%m/%d").to_numpy()
-    df["登记机关"] = f"{info['city_name']}{info['name']}市场监督管理局"
+    df["登记机关"] = f"{written_name(info, province=False)}市场监督管理局"
     kinds = np.array(["有限责任公司(自然人独资)", "个体工商户", "有限责任公司(自然人投资或控股)", "农民专业合作社"],
                      dtype=object)
     df["企业类型"] = kinds[rng.integers(0, len(kinds), n)]

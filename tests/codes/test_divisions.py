@@ -102,3 +102,35 @@ def test_every_packaged_code_is_valid_and_named():
     assert division_valid(reference_table("streets")["code"] + "001").all()
     assert np.array_equal(name_of(reference_table("areas")["code"]).to_numpy(dtype=object),
                           reference_table("areas")["name"].to_numpy(dtype=object))
+
+
+@pytest.mark.parametrize("code, written, without_province", [
+    ("500101", "重庆市万州区", "万州区"),  # 直辖市 district: the table's city level 市辖区 is not written
+    ("500235", "重庆市云阳县", "云阳县"),  # 直辖市 county: nor is its city level 县
+    ("110101", "北京市东城区", "东城区"),
+    ("421303", "湖北省随州市曾都区", "随州市曾都区"),  # a prefecture's district: province, city, district
+    ("321281", "江苏省泰州市兴化市", "泰州市兴化市"),  # a county-level city under a prefecture keeps its city
+    ("429004", "湖北省仙桃市", "仙桃市"),  # under 省直辖县级行政区划
+    ("659001", "新疆维吾尔自治区石河子市", "石河子市"),  # under 自治区直辖县级行政区划
+    ("441900", "广东省东莞市", "东莞市"),  # a city without county-level divisions is not written twice
+])
+def test_written_name(code, written, without_province):
+    from cimlib.codes.divisions import written_name
+
+    info = county(code)
+    assert written_name(code) == written_name(info) == written
+    assert written_name(info, province=False) == without_province
+    assert "市辖区" not in written and "直辖" not in written
+
+
+def test_written_city_leaves_the_record_alone():
+    from cimlib.codes.divisions import written_city
+
+    info = county("500101")
+    assert (written_city(info), written_city("500235"), written_city("429004"), written_city("421303")) == (
+        "", "", "", "随州市")
+    # the record keeps the table's names: other code reads city_name
+    assert info == {"code": "500101", "name": "万州区", "city_code": "5001", "city_name": "市辖区",
+                    "province_code": "50", "province_name": "重庆市"}
+    with pytest.raises(ValueError):
+        written_city("999999")

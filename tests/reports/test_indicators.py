@@ -22,6 +22,7 @@ from cimlib import Catalog
 from cimlib.catalog import CatalogError
 from cimlib.demo import build_sample_city
 from cimlib.metrics import METRICS, TARGETS
+from cimlib.metrics._spec import target_of
 from cimlib.reports import (
     INDICATOR_COLUMNS,
     IndicatorError,
@@ -38,7 +39,8 @@ from truth_oracle import Truth, sums  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
 from estimates import covered_road_km  # noqa: E402  (the independent road-coverage estimate of the sensor tests)
 
-MET, MISSED, PENDING, UNKNOWN = "达标", "未达标", "未到期", "无法判定"
+MET, MISSED, PENDING, UNKNOWN, NOT_COMPUTABLE = "达标", "未达标", "未到期", "无法判定", "不可计算"
+FIRST_PERIOD = "2024-01"   # the sample city's registers start in January 2024
 REGISTER_METRICS = {"governance_rate", "coding_rate", "mapping_rate", "house_coding_rate"}
 
 
@@ -65,6 +67,43 @@ def run_sep(city):
 @pytest.fixture(scope="session")
 def run_jun(city):
     return acceptance(city / "data_catalog.yaml", "2024-06-30")
+
+
+OWN_TARGETS = [  # (indicator_id, metric_id, dataset, comparator, target, unit, deadline, deadline_text)
+    ("white_model.coverage.100", "white_model_coverage", "white_model_extent", ">=", 1.0, "比率", "2024-06-30", "到2024年6月底"),
+    ("fine_model.coverage.100", "fine_model_coverage", "fine_model_extent", ">=", 1.0, "比率", "2024-09-30", "到2024年9月底"),
+    ("fine_model.full_coverage.25", "full_fine_model_coverage", "fine_model_extent", ">=", 0.25, "比率", "2024-09-30",
+     "到2024年9月底"),
+    ("houses.house_coding.100", "house_coding_rate", "houses", ">=", 1.0, "比率", "2024-09-30", "到2024年9月底"),
+    ("roads.road_coverage_km.10", "road_coverage_km", "roads", ">=", 10, "公里", "2024-09-30", "到2024年9月底"),
+    ("readings.online_rate.90", "online_rate", "readings", ">=", 0.9, "比率", "2024-09-30", "到2024年9月底"),
+    ("admin_areas.smart_community_coverage.30", "smart_community_coverage", "admin_areas", ">=", 0.3, "比率",
+     "2024-09-30", "到2024年9月底"),
+    ("persons.mapping_rate.60", "mapping_rate", "persons", ">=", 0.6, "比率", "2024-06-30", "到2024年6月底"),
+    ("addresses.smart_compound_count.60", "smart_compound_count", "addresses", ">=", 60, "个", "2024-09-30",
+     "到2024年9月底"),
+]
+"""A city's own targets in the programme format (its own work plan: no shipped document), for the metrics the
+shipped 随州 programme does not set on the sample city."""
+
+
+def _own_programme(path: Path) -> Path:
+    inds = [{"indicator_id": i, "name_zh": f"本市目标{k}", "metric_id": m, "dataset": d, "comparator": c, "target": t,
+             "unit": u, "deadline": dl, "deadline_text": dt, "source": {"section": "二、目标", "quote": f"{dt}完成{m}"}}
+            for k, (i, m, d, c, t, u, dl, dt) in enumerate(OWN_TARGETS)]
+    doc = {"version": 2, "programme": {"id": "city-own", "name_zh": "某市城市数字公共基础设施建设工作方案", "issuer": "某市",
+                                       "date": "2024", "divisions": ["421303"]}, "indicators": inds}
+    return _write(path, doc)
+
+
+@pytest.fixture(scope="session")
+def own_file(tmp_path_factory):
+    return _own_programme(tmp_path_factory.mktemp("own") / "city_programme.yaml")
+
+
+@pytest.fixture(scope="session")
+def run_own(city, own_file):
+    return acceptance(city / "data_catalog.yaml", "2024-09-30", indicators_path=own_file)
 
 
 def _write(path: Path, doc) -> Path:
@@ -130,6 +169,11 @@ def expected_numbers(city, truth):
         elif metric_id == "fine_model_coverage":   # the final share is in the facts; nothing before the delivery
             out = (None, None, truth.facts["fine_model_coverage_of_central_area"] if period >= fine_delivered else 0.0,
                    False)
+        elif metric_id == "full_fine_model_coverage":
+            out = (None, None, truth.facts["fine_model_coverage_of_county"] if period >= fine_delivered else 0.0, False)
+        elif metric_id == "smart_compound_count":
+            n = truth.facts["smart_compounds_by_period"][period]
+            out = (float(n), float(truth.facts["compounds_by_period"][period]), float(n), True)
         elif metric_id == "smart_community_coverage":
             out = (float(smart[0]), float(smart[1]), smart[0] / smart[1], True)
         elif metric_id == "online_rate":
@@ -149,8 +193,19 @@ def expected_numbers(city, truth):
 
 
 def _expected_status(ind, as_of, numbers):
+    if not ind.computable:
+        return NOT_COMPUTABLE
+    if not ind.deadline or ind.target != ind.target:   # no date or no number: the value as of the date is listed
+        got = numbers(ind.metric_id, ind.dataset, as_of[:7])
+        if got is None:
+            return UNKNOWN
+        if ind.target == ind.target and got[2] is not None and _meets(got[2], ind.target, ind.comparator):
+            return MET
+        return "未规定期限" if ind.target == ind.target else "无目标值"
     if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of):
         return PENDING
+    if ind.deadline[:7] < FIRST_PERIOD:   # no month of data up to the deadline
+        return UNKNOWN
     got = numbers(ind.metric_id, ind.dataset, ind.deadline[:7])
     if got is None:
         return UNKNOWN
@@ -160,7 +215,7 @@ def _expected_status(ind, as_of, numbers):
         return MISSED
     if ind.metric_id == "road_coverage_km":     # the estimate is within 1 %: it must not straddle the target
         assert abs(value - ind.target) > 0.02 * ind.target, "road coverage too close to its target to decide"
-    if ind.metric_id == "fine_model_coverage":
+    if ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage"):
         assert abs(value - ind.target) > 1e-3
     return MET if _meets(value, ind.target, ind.comparator) else MISSED
 
@@ -175,7 +230,7 @@ def _check_numbers(row, ind, numbers):
     elif ind.metric_id == "road_coverage_km":
         assert row.value == pytest.approx(n, rel=0.01) and row.numerator == row.value
         assert row.denominator == pytest.approx(d, rel=1e-6)
-    elif ind.metric_id == "fine_model_coverage":
+    elif ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage"):
         assert row.value == pytest.approx(value, abs=2e-4)
     elif value is not None:  # white model complete
         assert row.value == pytest.approx(value, abs=1e-9)
@@ -187,35 +242,28 @@ def _check_numbers(row, ind, numbers):
 # the indicator file
 # --------------------------------------------------------------------------------------------------
 
-def test_the_shipped_list_has_every_target_of_the_programme_documents():
+def test_the_default_programme_is_suizhous_and_holds_its_dated_register_targets():
     inds = load_indicators()
-    have = {(i.metric_id, i.dataset, i.comparator, i.target, i.deadline, i.area) for i in inds}
+    assert {i.programme for i in inds} == {"suizhou"}
+    have = {(i.metric_id, i.dataset, i.comparator, i.target, i.deadline, i.area) for i in inds if i.computable}
     required = set()
     for ds in ("addresses", "persons", "houses", "units"):
-        for metric in ("mapping_rate", "coding_rate"):
+        for metric in ("mapping_rate", "coding_rate", "governance_rate"):
             required |= {(metric, ds, ">=", 0.5, "2024-06-30", "county"), (metric, ds, ">=", 1.0, "2024-09-30", "county")}
-        required.add(("governance_rate", ds, ">=", 1.0, "2024-09-30", "county"))
-    required |= {("address_qualification_rate", "address_pipeline", ">=", 1.0, "2024-09-30", "county"),
-                 ("white_model_coverage", "white_model_extent", ">=", 1.0, "2024-06-30", "county"),
-                 ("fine_model_coverage", "fine_model_extent", ">=", 1.0, "2024-09-30", "county"),
-                 ("house_coding_rate", "houses", ">=", 1.0, "2024-09-30", "county"),
-                 ("road_coverage_km", "roads", ">=", 10.0, "2024-09-30", "county"),
-                 ("smart_community_coverage", "admin_areas", ">=", 0.3, "2024-09-30", "county"),
-                 ("online_rate", "readings", ">=", 0.9, "2024-09-30", "county")}
+    required.add(("address_qualification_rate", "address_pipeline", ">=", 1.0, "2024-06-30", "county"))
     assert required <= have, required - have
     assert len({i.indicator_id for i in inds}) == len(inds)
-    assert all(i.source and i.clause for i in inds)
-    # targets not read in a document are marked
-    for i in inds:
-        if i.metric_id in ("governance_rate", "online_rate"):
-            assert i.provisional, i.indicator_id
-    assert {i.unit for i in inds if i.metric_id == "road_coverage_km"} == {"公里"}
+    assert not any(i.provisional for i in inds)           # every source is the document's own words
+    assert all(i.deadline_text and i.quote and i.section for i in inds)
+    assert {i.deadline for i in inds} == {"2024-03-31", "2024-06-30", "2024-09-30"}   # all three dated nodes
+    # the 2024-03 platform and pipeline milestones are there, not computable yet, each with its reason
+    march = [i for i in inds if i.deadline == "2024-03-31"]
+    assert march and all(not i.computable and i.reason for i in march)
 
 
-def test_targets_of_the_metrics_package_come_from_the_indicator_file():
-    derived = [i.as_target() for i in load_indicators() if i.metric_id in METRICS and i.area == "county"]
-    assert list(TARGETS) == derived
-    assert len(TARGETS) == 24 and TARGETS[0].target_id == derived[0].target_id
+def test_targets_of_the_metrics_package_come_from_the_default_programme():
+    derived = [target_of(i) for i in load_indicators() if i.computable and i.metric_id in METRICS and i.area == "county"]
+    assert list(TARGETS) == derived and len(TARGETS) == 25
     assert {t.metric_id for t in TARGETS} <= set(METRICS)
 
 
@@ -266,17 +314,22 @@ def test_defaults_percentages_and_dates(tmp_path):
 # the sample city
 # --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("which, as_of", [("run_sep", "2024-09-30"), ("run_jun", "2024-06-30")])
-def test_every_status_is_what_the_truth_implies(request, expected_numbers, which, as_of):
+@pytest.mark.parametrize("which, as_of", [("run_sep", "2024-09-30"), ("run_jun", "2024-06-30"),
+                                          ("run_own", "2024-09-30")])
+def test_every_status_is_what_the_truth_implies(request, expected_numbers, own_file, which, as_of):
     run = request.getfixturevalue(which)
     table = run.indicators
     assert list(table.columns) == INDICATOR_COLUMNS
-    inds = load_indicators()
+    inds = load_indicators(own_file if which == "run_own" else None)
     assert table.indicator_id.tolist() == [i.indicator_id for i in inds]   # one county: one row each
     assert run.as_of == as_of and run.problems.empty, run.problems
     for ind, row in zip(inds, table.itertuples(index=False)):
         assert row.area_code == "421303" and row.area_name == "曾都区"
         assert row.status == _expected_status(ind, as_of, expected_numbers), (ind.indicator_id, row.status, row.value)
+        assert row.deadline_text == ind.deadline_text and ind.quote in row.clause
+        if row.status == NOT_COMPUTABLE:
+            assert row.evidence == f"不可计算：{ind.reason}" and np.isnan(row.value)
+            continue
         if row.status in (MET, MISSED):
             assert row.period == ind.deadline[:7]
         if row.period is not None and not pd.isna(row.period):
@@ -288,11 +341,31 @@ def test_every_status_is_what_the_truth_implies(request, expected_numbers, which
     # the sample city has defects and delays: both outcomes occur
     assert {MET, MISSED} <= set(table.status)
     if as_of == "2024-06-30":
-        assert (table.status == PENDING).sum() == sum(i.deadline > as_of for i in inds)
+        assert (table.status == PENDING).sum() == sum(i.deadline > as_of and i.computable for i in inds)
 
 
-def test_evidence_names_numerator_denominator_and_where_to_look(run_sep, expected_numbers):
-    t = run_sep.indicators.set_index("indicator_id")
+@pytest.mark.parametrize("programme", ["hubei-cim", "suizhou", "taizhou-digital", "chongqing-xinchengjian", "wuhan"])
+def test_every_programme_runs_on_the_sample_city(city, expected_numbers, programme):
+    """Any programme runs on any catalog; its statuses are what the truth implies (a deadline before the city's
+    first month cannot be judged; a whole-city count on a county is only that county's part)."""
+    from standards_checks.programmes import load_programme
+
+    prog = load_programme(programme)
+    run = acceptance(city / "data_catalog.yaml", "2024-09-30", programme=programme)
+    assert run.programme.id == programme and run.indicators_file == str(prog.path.resolve())
+    t = run.indicators
+    assert t.indicator_id.tolist() == [i.indicator_id for i in prog.indicators]
+    whole = False   # 曾都区 (a county) is only part of any city these programmes govern
+    for ind, row in zip(prog.indicators, t.itertuples(index=False)):
+        want = _expected_status(ind, "2024-09-30", expected_numbers)
+        if ind.scope == "city" and not whole and want in (MET, MISSED):
+            want = "仅为全市目标的一部分"
+        assert row.status == want, (ind.indicator_id, row.status)
+    assert (t.status == NOT_COMPUTABLE).sum() == sum(not i.computable for i in prog.indicators)
+
+
+def test_evidence_names_numerator_denominator_and_where_to_look(run_sep, run_own, expected_numbers):
+    t = pd.concat([run_sep.indicators, run_own.indicators]).drop_duplicates("indicator_id").set_index("indicator_id")
     n, d, _, _ = expected_numbers("mapping_rate", "persons", "2024-09")
     assert f"实有人口已上图 {int(n):,}/已治理 {int(d):,} 条" in t.loc["persons.mapping_rate.100", "evidence"]
     assert "evidence.parquet" in t.loc["persons.mapping_rate.100", "evidence"]
@@ -300,12 +373,16 @@ def test_evidence_names_numerator_denominator_and_where_to_look(run_sep, expecte
     assert "smart_community" in t.loc["admin_areas.smart_community_coverage.30", "evidence"]
     assert "health_daily" in t.loc["readings.online_rate.90", "evidence"]
     assert not t.evidence.str.contains(r"\d{17}[\dX]").any()     # no identity numbers: counts and places only
+    assert t.loc["platform.task_milestone.base_platform", "evidence"].startswith("不可计算：")
 
 
-def test_metrics_cover_every_indicator_and_month(run_sep):
+def test_metrics_cover_every_indicator_and_month(run_own, own_file):
+    run_sep = run_own
     m = run_sep.metrics
     county = m[m.area_level == "county"]
-    for ind in load_indicators():
+    for ind in [*load_indicators(), *load_indicators(own_file)]:
+        if not ind.computable:
+            continue
         periods = county[(county.metric_id == ind.metric_id) & (county.dataset == ind.dataset)].period
         if ind.metric_id in ("online_rate", "road_coverage_km"):
             assert periods.tolist() == ["2024-09"]
@@ -327,9 +404,10 @@ def test_metrics_cover_every_indicator_and_month(run_sep):
 
 
 def test_an_as_of_before_the_deadlines_gives_pending(run_sep):
-    inds = load_indicators()
+    inds = [i for i in load_indicators() if i.deadline > "2024-06-15"]
     early = evaluate_indicators(run_sep.metrics, inds, "2024-06-15")
-    assert (early.status == PENDING).all()
+    assert ((early.status == PENDING) | (early.status == NOT_COMPUTABLE)).all()
+    assert (early.status == PENDING).sum() == sum(i.computable for i in inds)
     assert early.period.dropna().max() <= "2024-06"            # later months are not read
     jun = early.set_index("indicator_id").loc["persons.mapping_rate.50"]
     full = run_sep.metrics
@@ -388,12 +466,15 @@ def test_an_unreadable_dataset_is_a_problem_not_a_crash(city, tmp_path):
     run = acceptance(dst / "data_catalog.yaml", "2024-09-30")
     assert {"persons", "roads"} <= set(run.problems.dataset)
     t = run.indicators.set_index("indicator_id")
-    for iid in ("persons.mapping_rate.100", "persons.coding_rate.100", "roads.road_coverage_km.10"):
+    for iid in ("persons.mapping_rate.100", "persons.coding_rate.100"):
         assert t.loc[iid, "status"] == UNKNOWN
         assert "数据问题" in t.loc[iid, "evidence"]
     assert t.loc["persons.mapping_rate.50", "status"] == UNKNOWN     # no month up to its deadline
     assert t.loc["houses.coding_rate.100", "status"] in (MET, MISSED)
-    assert t.loc["readings.online_rate.90", "status"] == MET           # the sensors do not need the roads
+    own = acceptance(dst / "data_catalog.yaml", "2024-09-30", indicators_path=_own_programme(tmp_path / "own.yaml"))
+    o = own.indicators.set_index("indicator_id")
+    assert o.loc["roads.road_coverage_km.10", "status"] == UNKNOWN and "数据问题" in o.loc["roads.road_coverage_km.10", "evidence"]
+    assert o.loc["readings.online_rate.90", "status"] == MET           # the sensors do not need the roads
 
 
 # --------------------------------------------------------------------------------------------------

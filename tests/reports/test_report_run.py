@@ -139,6 +139,20 @@ def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(a
     ratio = ind[ind["unit"] == "比率"].dropna(subset=["denominator"])
     ratio = ratio[ratio["denominator"] > 0]
     assert ((ratio["value"] - ratio["numerator"] / ratio["denominator"]).abs() < 1e-12).all()
+    # the programme evaluated (the catalog's city 421303 is governed by 随州's plan), each target quoted
+    from standards_checks.programmes import load_programme
+
+    prog = load_programme("suizhou")
+    assert m["programme"]["id"] == "suizhou" and m["programme"]["name_zh"] == prog.name_zh
+    assert m["parameters"]["programme"] == "suizhou" and m["indicators_sha256"] and m["indicators_file"].endswith("suizhou.yaml")
+    quotes = {i.indicator_id: i for i in prog.indicators}
+    assert set(ind["indicator_id"]) == set(quotes)
+    for r in m["indicators"]:
+        q = quotes[r["indicator_id"]]
+        assert q.quote in r["clause"] and r["deadline_text"] == q.deadline_text and r["source"] == q.source
+    html = (run.folder / "report.html").read_text(encoding="utf-8")
+    assert f"依据《{prog.name_zh}》" in html and "期限原文" in html and "条款原文" in html
+    assert "不可计算" in html and quotes["platform.task_milestone.base_platform"].reason in html
 
 
 def _personal_values(city: Path):
@@ -294,8 +308,8 @@ def test_a_delivered_catalog_without_snapshots_tasks_or_sensors_still_gets_a_mon
     assert "物联感知设备（devices）、物联感知监测数据（readings），本节不适用" in text
     assert "数据目录未提供月度快照，按当前数据计" in text
     ind = {r["indicator_id"]: r for r in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["indicators"]}
-    online = ind["readings.online_rate.90"]
-    assert online["status"] == "不可计算" and online["value"] is None
+    qual = ind["address_pipeline.qualification.100"]      # the delivery has no address production records
+    assert qual["status"] == "不可计算" and qual["value"] is None
     assert ind["addresses.mapping_rate.100"]["period"] == "2024-09"      # the current state, labelled as the period
     assert "不可计算" in text and "标准地址上图率达到100%" in text
     sheets = pd.ExcelFile(folder / "report.xlsx", engine="openpyxl").sheet_names

@@ -52,10 +52,9 @@ def _city_title(city: str | None) -> str:
     if not city:
         return "部门交付数据目录（草稿）"
     try:
-        from cimlib.codes.divisions import county
+        from cimlib.codes.divisions import written_name
 
-        c = county(city)
-        return f"{c['province_name']}{c['city_name']}{c['name']} 部门交付数据目录（草稿）"
+        return f"{written_name(city)} 部门交付数据目录（草稿）"
     except (ValueError, KeyError):
         return f"{city} 部门交付数据目录（草稿）"
 
