@@ -68,6 +68,12 @@ def build_pipeline(rng: np.random.Generator, addresses: pd.DataFrame, truth: Tru
 
 
 TASKS = [
+    ("底座平台建设：CIM平台", "市住房和城乡建设局", "2024-03-31"),
+    ("底座平台建设：一标三实管理系统", "市公安局", "2024-03-31"),
+    ("底座平台建设：编码赋码系统", "市政务服务和大数据管理局", "2024-03-31"),
+    ("一标三实增量地址生产流水线建设", "市民政局", "2024-03-31"),
+    ("CIM空间与一标三实数据治理启动", "市自然资源和规划局", "2024-03-31"),
+    ("制度规则标准规范本地化建设启动", "市政务服务和大数据管理局", "2024-03-31"),
     ("一标三实数据治理：实有人口上图率达到50%", "市公安局", "2024-06-30"),
     ("一标三实数据治理：实有人口上图率达到100%", "市公安局", "2024-09-30"),
     ("一标三实数据治理：实有房屋编码率达到50%", "市住房和城乡建设局", "2024-06-30"),
@@ -108,5 +114,6 @@ def build_tasks(rng: np.random.Generator, county_code: str, as_of: str = "2024-0
         "task_id": [f"{county_code}T{i + 1:03d}" for i in range(n)], "task_name": name, "department": dept,
         "start_date": start.date, "deadline": deadline.date, "status": status, "progress_pct": progress.astype("int64"),
         "completed_date": [d.date() if pd.notna(d) else None for d in completed],
-        "milestone": np.where(deadline <= pd.Timestamp("2024-06-30"), "2024年6月节点", "2024年9月节点"),
+        "milestone": np.select([deadline <= pd.Timestamp("2024-03-31"), deadline <= pd.Timestamp("2024-06-30")],
+                               ["2024年3月节点", "2024年6月节点"], "2024年9月节点"),
     })

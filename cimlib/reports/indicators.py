@@ -418,6 +418,7 @@ _WHAT = {
     "fine_model_coverage": "精模生产范围覆盖 {n_km2}/中心城区面积 {d_km2} 平方公里",
     "full_fine_model_coverage": "精模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
     "smart_compound_count": "标记为智慧小区的院落 {n}/院落 {d} 个",
+    "task_completion": "该节点已完成的任务 {n}/任务 {d} 项",
     SMART_COMMUNITY_METRIC: "建有智慧社区平台的社区 {n}/社区 {d} 个",
     ONLINE_RATE_METRIC: "在线的设备·小时 {n}/应在线的设备·小时 {d}",
     ROAD_COVERAGE_METRIC: "感知设备覆盖道路 {n_km}/道路总长 {d_km} 公里",
@@ -431,6 +432,7 @@ _WHERE = {
     "fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "full_fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "smart_compound_count": "逐个院落见数据集 {dataset} 的 smart_compound 列（address_type=院落）",
+    "task_completion": "逐项任务见工作任务清单（{dataset}）的状态与完成日期",
     SMART_COMMUNITY_METRIC: "逐社区见 {dataset} 图层的 smart_community 列",
     ONLINE_RATE_METRIC: "逐设备逐日见 cim sensors --period {period} 的 health_daily 表",
     ROAD_COVERAGE_METRIC: "分街道见指标表（metric_id=road_coverage_km，area_level=street）与 cim sensors 的 coverage 表",
@@ -487,7 +489,7 @@ def _notes(problems: pd.DataFrame | None, ind: Indicator, period) -> list[str]:
 
 
 def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: pd.DataFrame | None = None,
-                        whole_city: bool = True) -> pd.DataFrame:
+                        whole_city: bool = True, extra: dict | None = None) -> pd.DataFrame:
     """Status, value and evidence of each indicator as of a date.
 
     Only monthly rows (``period`` ``YYYY-MM``) not after the month of ``as_of`` are used. For each indicator the rows
@@ -507,6 +509,9 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
         ``YYYY-MM-DD``.
     problems : pandas.DataFrame, optional
         ``period, dataset, problem``: problems of an indicator's dataset are added to its evidence.
+    extra : dict, optional
+        Indicator id -> its own metric rows (a milestone measured from the task list, :func:`task_metrics`), used
+        instead of the table's rows of its metric.
     whole_city : bool, default True
         Whether the metrics cover the whole city a programme governs. When not, a count target set for the whole
         city (``scope: city``) is shown as the part's contribution, status :data:`STATUS_CITY_PART`, instead of
@@ -536,7 +541,11 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
                        "projected_date": pd.NaT, "projection_method": "本指标工作台尚不能计算，无法外推"}
                 rows.append({**_row(ind, row, []), "evidence": f"不可计算：{ind.reason}"})
             continue
-        sub = m[(m["metric_id"] == ind.metric_id) & (m["dataset"] == ind.dataset)]
+        if extra and ind.indicator_id in extra:
+            own = extra[ind.indicator_id]
+            sub = own[own["period"].astype(str) <= month]
+        else:
+            sub = m[(m["metric_id"] == ind.metric_id) & (m["dataset"] == ind.dataset)]
         sub = sub[sub["area_level"] == ind.area] if ind.area in LEVELS else sub[sub["area_code"].astype(str) == ind.area]
         if not ind.deadline or ind.target != ind.target:   # no date or no number in the document
             rows += _undated_rows(ind, sub, metrics, counties, problems)
@@ -698,6 +707,59 @@ def _not_computable(table: pd.DataFrame, catalog: Catalog, indicators) -> pd.Dat
     return table
 
 
+def task_metrics(catalog: Catalog, indicators, as_of: str) -> tuple[dict, dict, list]:
+    """The ``task_completion`` rows of each milestone indicator, measured from the catalog's task list.
+
+    For every computable indicator with ``metric_id: task_completion``, its tasks (``tasks:`` milestone and name
+    pattern, :func:`cimlib.metrics.tasks.select_tasks`) give one county row per month, from the month of the
+    earliest task start or indicator deadline to the month of ``as_of``.
+
+    Returns
+    -------
+    extra : dict
+        Indicator id -> metric rows (:func:`evaluate_indicators`' ``extra``).
+    inputs : dict
+        The task list's files -> sha256.
+    problems : list of tuple
+        ``(period, dataset, problem)``: no task list, unreadable, or an indicator selecting no task.
+    """
+    from cimlib.metrics.tasks import TASK_COMPLETION, select_tasks, task_completion_rows
+
+    wanted = [i for i in indicators if i.computable and i.metric_id == TASK_COMPLETION]
+    if not wanted:
+        return {}, {}, []
+    name = _entry(catalog, "tasks")
+    if name is None:
+        return {}, {}, [(None, "tasks", "数据目录中没有工作任务清单（tasks），节点任务完成率不可计算")]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tasks = catalog.read(name)
+    except CatalogError as exc:
+        return {}, {}, [(None, name, str(exc))]
+    inputs = _Inputs(catalog)
+    sha = inputs.fingerprint(_files(catalog, name))
+    names, county = _admin_names(catalog)
+    code = county or str(catalog.city_code or "")
+    first = [d for d in pd.to_datetime(tasks.get("start_date", pd.Series(dtype=object)), errors="coerce").dropna()]
+    first += [pd.Timestamp(i.deadline) for i in wanted if i.deadline]
+    start = min(first) if first else pd.Timestamp(as_of)
+    periods = [str(p) for p in pd.period_range(start.to_period("M"), pd.Timestamp(as_of).to_period("M"), freq="M")]
+    extra, problems = {}, []
+    for ind in wanted:
+        sel = dict(ind.tasks)
+        try:
+            chosen = select_tasks(tasks, milestone=sel.get("milestone"), name=sel.get("name"))
+        except ValueError as exc:
+            problems.append((None, name, f"{ind.indicator_id}：{exc}"))
+            continue
+        if not len(chosen):
+            problems.append((None, name, f"{ind.indicator_id}：任务清单中没有该节点的任务（{sel}）"))
+        extra[ind.indicator_id] = task_completion_rows(chosen, periods, area_code=code, area_name=names.get(code, code),
+                                                       dataset=ind.dataset, name_zh=ind.name_zh, sha=sha)
+    return extra, inputs.inputs, problems
+
+
 def resolve_programme(catalog: Catalog, programme=None, indicators_path=None) -> Programme:
     """The programme whose targets a catalog is evaluated against.
 
@@ -765,9 +827,13 @@ def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress
     prog = resolve_programme(catalog, programme, indicators_path)
     indicators = resolve_datasets(catalog, list(prog.indicators))
     got = _collect(catalog, as_of, progress)
-    table = evaluate_indicators(got.metrics, indicators, as_of, problems=got.problems,
-                                whole_city=covers_whole_city(catalog, prog))
+    extra, task_inputs, task_problems = task_metrics(catalog, indicators, as_of)
+    problems = pd.concat([got.problems, pd.DataFrame(task_problems, columns=PROBLEM_COLUMNS)], ignore_index=True) \
+        if task_problems else got.problems
+    table = evaluate_indicators(got.metrics, indicators, as_of, problems=problems,
+                                whole_city=covers_whole_city(catalog, prog), extra=extra)
     table = _not_computable(table, catalog, indicators)
-    return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=got.inputs, problems=got.problems, as_of=as_of,
+    return AcceptanceResult(indicators=table, metrics=got.metrics, inputs=dict(sorted({**got.inputs, **task_inputs}.items())),
+                            problems=problems, as_of=as_of,
                             evidence=got.evidence, indicators_file=str(prog.path.resolve()),
                             indicators_sha256=sha256_file(prog.path), matches=got.matches, programme=prog)

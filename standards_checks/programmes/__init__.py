@@ -102,6 +102,9 @@ class Indicator:
         ``city``: a count target for the whole city; a catalog covering part of it only contributes.
     programme : str
         Id of the programme file it comes from ("" for a version-1 file).
+    tasks : tuple of (str, str)
+        For a milestone measured from the task list (``metric_id: task_completion``): ``(("milestone", …),
+        ("name", …))``, the milestone and a pattern on the task name that select its tasks.
     """
 
     indicator_id: str
@@ -123,6 +126,7 @@ class Indicator:
     reason: str = ""
     scope: str = "area"
     programme: str = ""
+    tasks: tuple = ()
 
     @property
     def provisional(self) -> bool:
@@ -175,7 +179,7 @@ class Programme:
 
 
 _KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area", "comparator", "target", "deadline", "unit", "source",
-         "clause", "deadline_text", "computable", "reason", "scope")
+         "clause", "deadline_text", "computable", "reason", "scope", "tasks")
 _REQUIRED_V1 = ("indicator_id", "name_zh", "metric_id", "dataset", "comparator", "target", "deadline", "unit", "source",
                 "clause")
 _REQUIRED_V2 = ("indicator_id", "name_zh", "source")
@@ -409,7 +413,7 @@ def _missing(entry: dict, keys, where: str) -> None:
 
 def _indicator_v1(entry: dict, where: str) -> Indicator:
     _missing(entry, _REQUIRED_V1, where)
-    for key in ("deadline_text", "computable", "reason", "scope"):
+    for key in ("deadline_text", "computable", "reason", "scope", "tasks"):
         if key in entry:
             raise IndicatorError(f"{where}：键 {key} 只用于 version: 2 的工作方案文件")
     text = {k: _text(entry, k) for k in ("indicator_id", "name_zh", "metric_id", "dataset", "unit", "source", "clause")}
@@ -448,6 +452,9 @@ def _indicator_v2(entry: dict, where: str, head: Programme) -> Indicator:
     comparator = _comparator(entry, where) if entry.get("comparator") is not None else ""
     if has_target and not comparator:
         raise IndicatorError(f"{where}：有 target 时须给出 comparator")
+    tasks = _tasks(entry, where)
+    if computable and _text(entry, "metric_id") == "task_completion" and not tasks:
+        raise IndicatorError(f"{where}：metric_id task_completion 须用 tasks 选取任务（milestone 节点、name 任务名称模式）")
     section, quote = str(source["section"]).strip(), str(source["quote"]).strip()
     document = str(source.get("document") or head.citation).strip()
     deadline_text = _text(entry, "deadline_text")
@@ -467,7 +474,27 @@ def _indicator_v2(entry: dict, where: str, head: Programme) -> Indicator:
                      target=target, deadline=deadline, unit=unit, source=document,
                      clause=f"{section}：“{quote}”", area=_area(entry, where), deadline_text=deadline_text,
                      section=section, quote=quote, document=document, computable=computable, reason=reason,
-                     scope=scope, programme=head.id)
+                     scope=scope, programme=head.id, tasks=tasks)
+
+
+def _tasks(entry: dict, where: str) -> tuple:
+    raw = entry.get("tasks")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw or set(map(str, raw)) - {"milestone", "name"}:
+        raise IndicatorError(f"{where}：键 tasks 应为映射，可用键 milestone（节点，如 2024年3月节点）与 name（任务名称的"
+                             f"正则表达式），得到 {raw!r}")
+    out = []
+    for key in ("milestone", "name"):
+        if raw.get(key) is not None:
+            value = str(raw[key]).strip()
+            if key == "name":
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise IndicatorError(f"{where}：tasks 的 name {value!r} 不是合法的正则表达式：{exc}") from None
+            out.append((key, value))
+    return tuple(out)
 
 
 def _comparator(entry: dict, where: str) -> str:

@@ -150,9 +150,19 @@ def expected_numbers(city, truth):
     road = _road_km_estimate(city, truth)
     fine_delivered = gpd.read_parquet(city / "data" / "fine_model_extent.parquet").produced_by.min()
 
-    def get(metric_id, dataset, period):
-        key = (metric_id, dataset, period)
+    tasks = pd.read_excel(city / "data" / "tasks.xlsx", dtype=str, engine="openpyxl")
+
+    def get(metric_id, dataset, period, selector=()):
+        key = (metric_id, dataset, period, selector)
         if key in cache:
+            return cache[key]
+        if metric_id == "task_completion":   # the task list read directly: the milestone's tasks done by the month's end
+            sel = dict(selector)
+            t = tasks[(tasks.milestone == sel["milestone"]) & tasks.task_name.str.contains(sel["name"])]
+            done = (t.status == "已完成") & (pd.to_datetime(t.completed_date) <= pd.Period(period).end_time)
+            n, d = int(done.sum()), len(t)
+            assert d > 0, selector
+            cache[key] = (float(n), float(d), n / d, True)
             return cache[key]
         if metric_id in REGISTER_METRICS:
             rec = truth.records(dataset, period)
@@ -196,7 +206,7 @@ def _expected_status(ind, as_of, numbers):
     if not ind.computable:
         return NOT_COMPUTABLE
     if not ind.deadline or ind.target != ind.target:   # no date or no number: the value as of the date is listed
-        got = numbers(ind.metric_id, ind.dataset, as_of[:7])
+        got = numbers(ind.metric_id, ind.dataset, as_of[:7], ind.tasks)
         if got is None:
             return UNKNOWN
         if ind.target == ind.target and got[2] is not None and _meets(got[2], ind.target, ind.comparator):
@@ -206,7 +216,7 @@ def _expected_status(ind, as_of, numbers):
         return PENDING
     if ind.deadline[:7] < FIRST_PERIOD:   # no month of data up to the deadline
         return UNKNOWN
-    got = numbers(ind.metric_id, ind.dataset, ind.deadline[:7])
+    got = numbers(ind.metric_id, ind.dataset, ind.deadline[:7], ind.tasks)
     if got is None:
         return UNKNOWN
     value = got[2]
@@ -221,7 +231,7 @@ def _expected_status(ind, as_of, numbers):
 
 
 def _check_numbers(row, ind, numbers):
-    got = numbers(ind.metric_id, ind.dataset, row.period)
+    got = numbers(ind.metric_id, ind.dataset, row.period, ind.tasks)
     assert got is not None, (ind.indicator_id, row.period)
     n, d, value, exact = got
     if exact:
@@ -256,9 +266,10 @@ def test_the_default_programme_is_suizhous_and_holds_its_dated_register_targets(
     assert not any(i.provisional for i in inds)           # every source is the document's own words
     assert all(i.deadline_text and i.quote and i.section for i in inds)
     assert {i.deadline for i in inds} == {"2024-03-31", "2024-06-30", "2024-09-30"}   # all three dated nodes
-    # the 2024-03 platform and pipeline milestones are there, not computable yet, each with its reason
+    # the 2024-03 platform and pipeline milestones are measured from the task list (its 2024年3月节点 tasks)
     march = [i for i in inds if i.deadline == "2024-03-31"]
-    assert march and all(not i.computable and i.reason for i in march)
+    assert len(march) == 4 and all(i.computable and i.metric_id == "task_completion" and i.dataset == "tasks"
+                                   and dict(i.tasks)["milestone"] == "2024年3月节点" for i in march)
 
 
 def test_targets_of_the_metrics_package_come_from_the_default_programme():
@@ -373,7 +384,8 @@ def test_evidence_names_numerator_denominator_and_where_to_look(run_sep, run_own
     assert "smart_community" in t.loc["admin_areas.smart_community_coverage.30", "evidence"]
     assert "health_daily" in t.loc["readings.online_rate.90", "evidence"]
     assert not t.evidence.str.contains(r"\d{17}[\dX]").any()     # no identity numbers: counts and places only
-    assert t.loc["platform.task_milestone.base_platform", "evidence"].startswith("不可计算：")
+    assert t.loc["cim_spatial.task_milestone.governance_basic", "evidence"].startswith("不可计算：")
+    assert "该节点已完成的任务" in t.loc["platform.task_milestone.base_platform", "evidence"]
 
 
 def test_metrics_cover_every_indicator_and_month(run_own, own_file):
@@ -381,7 +393,7 @@ def test_metrics_cover_every_indicator_and_month(run_own, own_file):
     m = run_sep.metrics
     county = m[m.area_level == "county"]
     for ind in [*load_indicators(), *load_indicators(own_file)]:
-        if not ind.computable:
+        if not ind.computable or ind.metric_id == "task_completion":   # milestones: their own rows (task list)
             continue
         periods = county[(county.metric_id == ind.metric_id) & (county.dataset == ind.dataset)].period
         if ind.metric_id in ("online_rate", "road_coverage_km"):

@@ -152,7 +152,7 @@ def test_manifest_carries_parameters_fingerprints_versions_and_every_indicator(a
         assert q.quote in r["clause"] and r["deadline_text"] == q.deadline_text and r["source"] == q.source
     html = (run.folder / "report.html").read_text(encoding="utf-8")
     assert f"依据《{prog.name_zh}》" in html and "期限原文" in html and "条款原文" in html
-    assert "不可计算" in html and quotes["platform.task_milestone.base_platform"].reason in html
+    assert "不可计算" in html and quotes["cim_spatial.task_milestone.governance_basic"].reason in html
 
 
 def _personal_values(city: Path):
