@@ -27,7 +27,6 @@ as of 2024-09-15). The same inputs give identical tables: nothing depends on the
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import re
 import warnings
@@ -45,6 +44,7 @@ from cimlib.metrics.progress import STATUS_MET, STATUS_MISSED, STATUS_PENDING, S
 from standards_checks.programmes import (DEFAULT_PROGRAMME, PROGRAMMES_DIR, Indicator,  # noqa: F401 (re-exported)
                                          IndicatorError, Programme, ProgrammeError, load_indicators, load_programme,
                                          programme_for)
+from standards_checks.programmes import iso_date
 
 INDICATORS_FILE = PROGRAMMES_DIR / f"{DEFAULT_PROGRAMME}.yaml"
 """The indicator list shipped with the workbench (the programme documents' targets, STANDARDS.md §5)."""
@@ -93,15 +93,8 @@ _AREA_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
 
 def _as_of(as_of) -> str:
     """``as_of`` checked and returned as ``YYYY-MM-DD``."""
-    if isinstance(as_of, _dt.datetime):
-        as_of = as_of.date()
-    if isinstance(as_of, _dt.date):
-        return as_of.isoformat()
-    text = str(as_of).strip()
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return _dt.date.fromisoformat(text).isoformat()
+        return iso_date(as_of)
     except ValueError:
         raise ValueError(f"截止日期 as_of 应为 YYYY-MM-DD，得到 {as_of!r}") from None
 
@@ -535,11 +528,8 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
     rows = []
     for ind in indicators:
         if not ind.computable:
-            for code in (counties or [""]):
-                row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
-                       "numerator": np.nan, "denominator": np.nan, "status": STATUS_NOT_COMPUTABLE,
-                       "projected_date": pd.NaT, "projection_method": "本指标工作台尚不能计算，无法外推"}
-                rows.append({**_row(ind, row, []), "evidence": f"不可计算：{ind.reason}"})
+            rows += [{**r, "evidence": f"不可计算：{ind.reason}"} for r in _empty_rows(
+                ind, metrics, counties or [""], None, STATUS_NOT_COMPUTABLE, "本指标工作台尚不能计算，无法外推")]
             continue
         if extra and ind.indicator_id in extra:
             own = extra[ind.indicator_id]
@@ -555,12 +545,7 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
             found = target_status(sub, [target_of(ind)], as_of=as_of, levels=tuple(sorted(sub["area_level"].unique())))
         if not len(found):
             status = STATUS_PENDING if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of) else STATUS_UNKNOWN
-            areas = counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
-            for code in areas:
-                row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
-                       "numerator": np.nan, "denominator": np.nan, "status": status, "projected_date": pd.NaT,
-                       "projection_method": "没有数据，无法外推"}
-                rows.append(_row(ind, row, _notes(problems, ind, None)))
+            rows += _empty_rows(ind, metrics, _areas_of(ind, counties), problems, status, "没有数据，无法外推")
             continue
         for p in found.itertuples(index=False):
             row = {"area_code": str(p.area_code), "area_name": p.area_name, "period": p.deadline_period,
@@ -579,6 +564,19 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
     return out
 
 
+def _areas_of(ind: Indicator, counties: list) -> list:
+    """The areas an indicator without data gets a row for: every county, or its own area code."""
+    return counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
+
+
+def _empty_rows(ind: Indicator, metrics: pd.DataFrame, areas, problems, status: str, method: str) -> list[dict]:
+    """One row without a value per area, with ``status`` and the projection note ``method``."""
+    return [_row(ind, {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
+                       "numerator": np.nan, "denominator": np.nan, "status": status, "projected_date": pd.NaT,
+                       "projection_method": method}, _notes(problems, ind, None) if problems is not None else [])
+            for code in areas]
+
+
 def _undated_rows(ind: Indicator, sub: pd.DataFrame, metrics: pd.DataFrame, counties: list, problems) -> list[dict]:
     """Rows of a target without a date or a number: the latest month's value per area, 达标 when a target is met,
     else :data:`STATUS_NO_DEADLINE` / :data:`STATUS_NO_TARGET`."""
@@ -587,13 +585,7 @@ def _undated_rows(ind: Indicator, sub: pd.DataFrame, metrics: pd.DataFrame, coun
     rows = []
     has_target = ind.target == ind.target
     if not len(sub):
-        areas = counties if ind.area == "county" and counties else [ind.area if ind.area not in LEVELS else ""]
-        for code in areas:
-            row = {"area_code": code, "area_name": _name_of(metrics, code), "period": None, "value": np.nan,
-                   "numerator": np.nan, "denominator": np.nan, "status": STATUS_UNKNOWN, "projected_date": pd.NaT,
-                   "projection_method": "没有数据，无法外推"}
-            rows.append(_row(ind, row, _notes(problems, ind, None)))
-        return rows
+        return _empty_rows(ind, metrics, _areas_of(ind, counties), problems, STATUS_UNKNOWN, "没有数据，无法外推")
     last = sub.sort_values("period", kind="stable").groupby(sub["area_code"].astype(str), sort=True).tail(1)
     for p in last.itertuples(index=False):
         value = float(p.value) if pd.notna(p.value) else np.nan

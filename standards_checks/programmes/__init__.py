@@ -35,7 +35,7 @@ from pathlib import Path
 from cimlib._io import load_yaml_document
 
 __all__ = ["Indicator", "Programme", "IndicatorError", "ProgrammeError", "load_programme", "load_indicators",
-           "programme_ids", "programme_for", "unquoted", "read_deadline", "PROGRAMMES_DIR", "DOCUMENTS_DIR", "DEFAULT_PROGRAMME",
+           "programme_ids", "programme_for", "unquoted", "read_deadline", "iso_date", "PROGRAMMES_DIR", "DOCUMENTS_DIR", "DEFAULT_PROGRAMME",
            "COMPARATORS", "LEVELS", "SCOPES"]
 
 PROGRAMMES_DIR = Path(__file__).resolve().parent
@@ -531,15 +531,26 @@ def _target(value, unit: str, where: str) -> float:
     return number
 
 
-def _deadline(value, where: str) -> str:
+def iso_date(value) -> str:
+    """A date (``datetime.date``, ``datetime.datetime`` or ``YYYY-MM-DD`` text) as ``YYYY-MM-DD``.
+
+    Raises
+    ------
+    ValueError
+        Anything else (``2024-13-01``, ``30/09/2024``).
+    """
     if isinstance(value, _dt.datetime):
         value = value.date()
     if isinstance(value, _dt.date):
         return value.isoformat()
     text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"不是 YYYY-MM-DD 格式的日期：{value!r}")
+    return _dt.date.fromisoformat(text).isoformat()
+
+
+def _deadline(value, where: str) -> str:
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return _dt.date.fromisoformat(text).isoformat()
+        return iso_date(value)
     except ValueError:
         raise IndicatorError(f"{where}：键 deadline 应为 YYYY-MM-DD 格式的日期，得到 {value!r}") from None
