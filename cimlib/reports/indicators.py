@@ -84,7 +84,6 @@ REQUIRED_DATASETS = {ROAD_COVERAGE_METRIC: ("devices", "readings"), ONLINE_RATE_
 _TRUE = {"true", "t", "1", "1.0", "yes", "y", "是", "有"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "否", "无"}
 _MONTH = re.compile(r"\d{4}-\d{2}")
-_AREA_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
 
 
 # --------------------------------------------------------------------------------------------------
