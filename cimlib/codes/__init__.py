@@ -1,4 +1,5 @@
-"""Codes carried by CIM and 一标三实 data: identification numbers, division codes, standard-address elements.
+"""Codes carried by CIM and 一标三实 data: identification numbers, division codes, standard-address elements, and the
+national investment-project code (项目代码) of 工程建设项目.
 
 Validators are vectorized: each ``*_valid`` takes an array-like of str and returns a boolean numpy array, and its
 ``*_problems`` twin returns a pandas Series with the Chinese reason per value (``""`` when valid).
@@ -46,6 +47,7 @@ from cimlib.codes.ids import (
     uscc_problems,
     uscc_valid,
 )
+from cimlib.codes.projects import division_in_scope, project_code_division, project_code_problems, project_code_valid
 
 __all__ = [
     "beidou",  # GB/T 39409-2020 北斗网格位置码: beidou.encode / decode / level / parent / cells / height_code ...
@@ -61,4 +63,6 @@ __all__ = [
     # address
     "ELEMENT_TYPES", "unknown_element_type", "level_mismatch", "parent_missing", "parent_level_invalid",
     "room_not_under_building", "full_address_mismatch", "admin_code_mismatch",
+    # projects
+    "project_code_valid", "project_code_problems", "project_code_division", "division_in_scope",
 ]

@@ -5,6 +5,8 @@
 describing them, and ``truth/`` with exactly what was injected, so tests can check that checks and metrics find it.
 The 实有人口 and 实有单位 registers carry a free-text ``address_text`` written the ways people write addresses
 (:mod:`cimlib.demo._texts`); ``truth/address_texts.parquet`` records the true standard address of every text.
+The 工程建设项目 list (``data/projects.parquet``, :mod:`cimlib.demo._projects`) is drawn from its own random stream,
+so adding it left every other file of a city unchanged; ``facts.json`` records what its metrics must give.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from cimlib.demo._buildings import build_buildings, fine_model_extent
 from cimlib.demo._defects import DEFECT_COLUMNS, Truth
 from cimlib.demo._outline import county_outline
 from cimlib.demo._planning import build_control_lines, build_dem, build_roads
+from cimlib.demo._projects import build_projects
 from cimlib.demo._registers import build_registers, flag_smart_compounds
 from cimlib.demo._scale import PERIODS, SCALES, SENSOR_PERIOD, get_scale
 from cimlib.demo._texts import TEXT_TRUTH, register_texts
@@ -73,6 +76,8 @@ _ENTRIES = {
                          "address_pipeline", "市民政局", "内部", "每日", {}),
     "tasks": ("工作任务清单", "工程建设项目", "xlsx", "data/tasks.xlsx", "task_id", "tasks", "市政务服务和大数据管理局",
               "内部", "每月", {"sheet": "任务清单"}),
+    "projects": ("工程建设项目", "公共专题", "geoparquet", "data/projects.parquet", "project_id", "projects",
+                 "市住房和城乡建设局", "内部", "每月", {}),
 }
 _SNAPSHOTTED = ("addresses", "persons", "houses", "units")
 _SPATIAL = {"gpkg", "shapefile", "geoparquet", "geotiff"}
@@ -139,7 +144,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     from cimlib.demo import _sensors
 
     steps = ["边界与行政区划", "建筑白模", "道路与控制线", "数字高程模型", "标准地址与一标三实", "地址生产流程与任务",
-             "物联感知设备", "物联感知监测数据", "写出数据与目录"]
+             "物联感知设备", "物联感知监测数据", "工程建设项目",
+             "写出数据与目录"]
     bar = tqdm(total=len(steps), desc=f"样例城市 {info['name']} ({sc.name})", unit="步", disable=not progress)
     truth = Truth()
 
@@ -208,6 +214,10 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     bar.update()
 
     step(8)
+    projects, project_facts = build_projects(_rng(seed, 14), areas_ll, info, sc.projects, truth)
+    bar.update()
+
+    step(9)
     data = root / "data"
     write_gpkg(areas_ll, data / "admin.gpkg", "admin_areas")
     central = gpd.GeoDataFrame({"area_code": [info["code"] + "-CA"], "name": [f"{info['name']}中心城区"]},
@@ -228,6 +238,7 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     write_csv(pd.DataFrame(dev), data / "devices.csv")
     write_parquet(pipeline, data / "address_pipeline.parquet")
     write_xlsx(tasks, data / "tasks.xlsx", "任务清单")
+    write_geoparquet(projects, data / "projects.parquet")
     _write_snapshots(root, reg)
 
     tdir = root / "truth"
@@ -240,6 +251,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     write_parquet(health, tdir / "sensor_health.parquet")
     facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects)
     facts["white_model_produced_by"] = dict(zip(white["area_code"], white["produced_by"]))
+    facts["counts"]["projects"] = len(projects)
+    facts["projects"] = project_facts
     (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _write_catalog(root, info, seed, sc.name)
     if delivery:

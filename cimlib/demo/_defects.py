@@ -33,6 +33,13 @@ DEFECT_RULES = {
     ("readings", "unknown_device"): ["RDG-001"],
     ("readings", "ts_out_of_range"): ["RDG-002"],
     ("readings", "duplicate"): ["RDG-004"],
+    ("projects", "bad_project_code"): ["PRJ-001"],
+    ("projects", "code_division_outside"): ["PRJ-002"],
+    ("projects", "dates_out_of_order"): ["PRJ-003"],
+    ("projects", "unreadable_date"): ["PRJ-003"],
+    ("projects", "negative_area"): ["PRJ-004"],
+    ("projects", "building_without_area"): ["PRJ-004"],
+    ("projects", "unreadable_flag"): ["PRJ-005"],
 }
 """The rule(s) of ``standards_checks`` each injected defect must trigger (empty: no rule yet, e.g. sensor defects,
 which the sensor analytics measure instead)."""

@@ -23,12 +23,13 @@ class Scale:
     devices: int
     communities_per_street: int
     dem_step_deg: float
+    projects: int = 120
 
 
 SCALES = {
-    "small": Scale("small", 1_500, 3_000, 6_000, 3_000, 300, 40, 4, 0.004),
-    "medium": Scale("medium", 50_000, 100_000, 200_000, 100_000, 10_000, 1_000, 8, 0.001),
-    "large": Scale("large", 500_000, 1_000_000, 2_000_000, 1_000_000, 100_000, 10_000, 12, 0.0005),
+    "small": Scale("small", 1_500, 3_000, 6_000, 3_000, 300, 40, 4, 0.004, projects=120),
+    "medium": Scale("medium", 50_000, 100_000, 200_000, 100_000, 10_000, 1_000, 8, 0.001, projects=600),
+    "large": Scale("large", 500_000, 1_000_000, 2_000_000, 1_000_000, 100_000, 10_000, 12, 0.0005, projects=6_000),
 }
 
 

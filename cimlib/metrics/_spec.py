@@ -92,6 +92,10 @@ METRICS = {m.metric_id: m for m in [
     MetricDef("full_fine_model_coverage", "精模覆盖率（全域）"),
     MetricDef("smart_compound_count", "智慧小区数", unit="个"),
     MetricDef("white_model_completeness", "白模完整率（对照实有房屋）"),
+    MetricDef("digital_construction_pilots", "工程项目数字化建造试点数（累计）", unit="个"),
+    MetricDef("integrated_project_area", "建筑工业化和信息化融合项目面积（累计）", unit="万平方米"),
+    MetricDef("digital_construction_share", "当年批准工程项目采用数字化建造模式比例"),
+    MetricDef("integrated_project_share", "当年批准新建建筑中融合项目面积比例"),
 ]}
 """Every metric the workbench computes (see ``docs/metrics.md`` for numerator, denominator and linking)."""
 

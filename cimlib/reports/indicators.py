@@ -311,6 +311,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
         except CatalogError as exc:
             problems.append((None, exc.entry or "admin_areas", str(exc)))
 
+    parts += _project_rows(catalog, sc_periods, month, inputs, problems)
     parts += _sensor_rows(catalog, month, inputs, problems, progress)
 
     parts = [p for p in parts if len(p)]
@@ -321,6 +322,26 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
                .drop(columns="_l").reset_index(drop=True))
     prob = pd.DataFrame(problems, columns=PROBLEM_COLUMNS).drop_duplicates().reset_index(drop=True)
     return _Collected(metrics, inputs.inputs, prob, evidence, matches)
+
+
+def _project_rows(catalog: Catalog, periods, month: str, inputs: _Inputs, problems: list) -> list[pd.DataFrame]:
+    """The 工程建设项目 metrics (:func:`cimlib.metrics.projects.project_metrics`) for the registers' months plus every
+    December from the earliest approval year (重庆's 2021 targets), up to the as-of month."""
+    if not _entry(catalog, "projects"):
+        return []
+    from cimlib.metrics.projects import project_metrics, project_periods
+
+    try:
+        pm = project_metrics(catalog, project_periods(catalog, periods or [month], until=month))
+    except CatalogError as exc:
+        problems.append((None, exc.entry or "projects", str(exc)))
+        return []
+    inputs.update(pm.attrs.get("inputs", {}))
+    excluded = {k: int(v) for k, v in (pm.attrs.get("excluded") or {}).items() if k != "total" and int(v)}
+    if excluded:
+        problems.append((None, _entry(catalog, "projects"), "部分工程项目的批准日期、标识或面积无法使用，未计入项目指标："
+                         + "，".join(f"{k} {v} 个" for k, v in excluded.items()) + "（见检查结果）"))
+    return [pm]
 
 
 def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool) -> list[pd.DataFrame]:
@@ -411,6 +432,10 @@ _WHAT = {
     "full_fine_model_coverage": "精模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
     "smart_compound_count": "标记为智慧小区的院落 {n}/院落 {d} 个",
     "task_completion": "该节点已完成的任务 {n}/任务 {d} 项",
+    "digital_construction_pilots": "截至月末已批准的工程项目中列为数字化建造试点的 {n}/已批准项目 {d} 个",
+    "integrated_project_area": "截至月末已批准的建筑工业化和信息化融合项目建筑面积 {n}/房屋建筑项目建筑面积 {d} 万平方米",
+    "digital_construction_share": "当年（1月1日至月末）批准的工程项目中采用数字化建造模式的 {n}/批准项目 {d} 个",
+    "integrated_project_share": "当年（1月1日至月末）批准的房屋建筑中融合项目建筑面积 {n}/新建建筑面积 {d} 万平方米",
     SMART_COMMUNITY_METRIC: "建有智慧社区平台的社区 {n}/社区 {d} 个",
     ONLINE_RATE_METRIC: "在线的设备·小时 {n}/应在线的设备·小时 {d}",
     ROAD_COVERAGE_METRIC: "感知设备覆盖道路 {n_km}/道路总长 {d_km} 公里",
@@ -425,6 +450,13 @@ _WHERE = {
     "full_fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "smart_compound_count": "逐个院落见数据集 {dataset} 的 smart_compound 列（address_type=院落）",
     "task_completion": "逐项任务见工作任务清单（{dataset}）的状态与完成日期",
+    "digital_construction_pilots": "逐个项目见数据集 {dataset} 的 digital_pilot 列（approval_date 不晚于 {period} 月末）；"
+                                   "分街道、社区见指标表（metric_id={metric_id}）",
+    "integrated_project_area": "逐个项目见数据集 {dataset} 的 integrated、building_area_m2 列（approval_date 不晚于 {period} 月末）",
+    "digital_construction_share": "逐个项目见数据集 {dataset} 的 digital_construction 列（approval_date 在 {period} 所在年份内"
+                                  "且不晚于月末）",
+    "integrated_project_share": "逐个项目见数据集 {dataset} 的 integrated、building_area_m2 列（project_type=房屋建筑，"
+                                "approval_date 在 {period} 所在年份内且不晚于月末）",
     SMART_COMMUNITY_METRIC: "逐社区见 {dataset} 图层的 smart_community 列",
     ONLINE_RATE_METRIC: "逐设备逐日见 cim sensors --period {period} 的 health_daily 表",
     ROAD_COVERAGE_METRIC: "分街道见指标表（metric_id=road_coverage_km，area_level=street）与 cim sensors 的 coverage 表",

@@ -9,13 +9,14 @@ from standards_checks.schemas.devices import Devices
 from standards_checks.schemas.houses import Houses
 from standards_checks.schemas.persons import Persons
 from standards_checks.schemas.planning import ControlLines, Roads
+from standards_checks.schemas.projects import Projects
 from standards_checks.schemas.readings import Readings
 from standards_checks.schemas.units import Units
 from standards_checks.schemas.work import AddressPipeline, Tasks
 
 MODELS = {"admin_areas": AdminAreas, "addresses": Addresses, "buildings": Buildings, "houses": Houses, "persons": Persons, "units": Units,
           "devices": Devices, "readings": Readings, "roads": Roads, "control_lines": ControlLines, "tasks": Tasks,
-          "address_pipeline": AddressPipeline}
+          "address_pipeline": AddressPipeline, "projects": Projects}
 """Schema name -> DataFrameModel. Schemas not listed here get the structural and generic geometry rules only."""
 
 OPTIONAL_COLUMNS = {
@@ -30,6 +31,7 @@ OPTIONAL_COLUMNS = {
     "readings": ("date", "metric", "quality", "received_at"),
     "address_pipeline": ("department", "period", "reason", "stage_order"),
     "tasks": ("completed_date", "milestone", "progress_pct", "start_date"),
+    "projects": ("completion_date",),
 }
 """Schema name -> the optional fields of its field table (besides the model's columns and ``geometry``).
 
@@ -75,4 +77,4 @@ def required_fields(schema: str) -> tuple[str, ...]:
 
 
 __all__ = ["MODELS", "OPTIONAL_COLUMNS", "field_table", "required_fields", "AdminAreas", "Addresses", "Buildings", "Houses", "Persons", "Units", "Devices", "Readings", "Roads",
-           "ControlLines", "Tasks", "AddressPipeline"]
+           "ControlLines", "Tasks", "AddressPipeline", "Projects"]

@@ -14,7 +14,7 @@ EXPECTED_TYPES = {
     "control_lines": {"Polygon", "MultiPolygon"}, "buildings": {"Polygon", "MultiPolygon"},
     "fine_model_extent": {"Polygon", "MultiPolygon"}, "white_model_extent": {"Polygon", "MultiPolygon"},
     "roads": {"LineString", "MultiLineString"},
-    "addresses": {"Point"}, "devices": {"Point"},
+    "addresses": {"Point"}, "devices": {"Point"}, "projects": {"Point"},
 }
 
 

@@ -17,7 +17,7 @@ from cimlib.demo import PERIODS, build_sample_city
 from cimlib.demo._outline import county_outline
 
 ENTRY_NAMES = ["admin_areas", "central_area", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent", "roads",
-               "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks"]
+               "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks", "projects"]
 
 
 def _tree(root: Path) -> list[str]:
@@ -77,7 +77,7 @@ def test_every_geometry_lies_inside_the_real_county_outline(request, fixture, co
     shapely.prepare(outline.geometry)
     cat = Catalog.load(city / "data_catalog.yaml")
     for name in ("admin_areas", "central_area", "control_lines", "buildings", "white_model_extent", "fine_model_extent", "roads",
-                 "addresses", "devices"):
+                 "addresses", "devices", "projects"):
         gdf = cat.read(name)
         assert str(gdf.crs.to_epsg()) == "4490", name
         xy = shapely.get_coordinates(gdf.geometry.dropna().to_numpy())
@@ -108,9 +108,9 @@ def test_defects_file_columns_and_ids_exist(city_a):
     t = pd.read_csv(city_a / "truth" / "defects.csv", dtype=str, keep_default_na=False)
     assert list(t.columns) == ["dataset", "record_id", "defect", "rule_id"]
     assert not t.duplicated().any()
-    assert (t.loc[t.dataset.isin(["buildings", "addresses", "persons", "houses", "units"]), "rule_id"] != "").all()
+    assert (t.loc[t.dataset.isin(["buildings", "addresses", "persons", "houses", "units", "projects"]), "rule_id"] != "").all()
     cat = Catalog.load(city_a / "data_catalog.yaml")
-    for dataset in ("buildings", "addresses", "persons", "houses", "units", "devices", "address_pipeline"):
+    for dataset in ("buildings", "addresses", "persons", "houses", "units", "devices", "address_pipeline", "projects"):
         ids = set(cat.read(dataset)[cat[dataset].id_column].astype(str))
         assert set(t.loc[t.dataset == dataset, "record_id"]) <= ids, dataset
 
@@ -186,6 +186,44 @@ def test_address_element_tree(city_a):
     rooms = a[a.address_type == "户室"]
     parents = a.set_index("address_id").address_type.reindex(rooms.parent_id).dropna()
     assert set(parents) <= {"建筑物", "单元"}
+
+
+def test_truth_projects(city_a):
+    """The project list: real places, the codes and flags it claims, its defects, and facts that are true."""
+    cat = Catalog.load(city_a / "data_catalog.yaml")
+    p = cat.read("projects").set_index("project_id")
+    facts = json.loads((city_a / "truth" / "facts.json").read_text(encoding="utf-8"))
+    assert len(p) == facts["counts"]["projects"] == facts["projects"]["count"] == 120
+    assert cat["projects"].snapshots is None and cat["projects"].layer == "公共专题"
+    # street and community codes are those of the community the point is in
+    areas = cat.read("admin_areas")
+    comm = areas[areas.level == "社区"].set_index("area_code").geometry
+    assert shapely.covered_by(p.geometry.to_numpy(), comm.reindex(p.community_code).to_numpy()).all()
+    assert (p.community_code.str.slice(0, 9) == p.street_code).all()
+    # approvals 2019-01 … 2024-09; the share of 数字化建造 rises; pilots use it; only 房屋建筑 is integrated
+    approval = pd.to_datetime(p.approval_date, errors="coerce", format="%Y-%m-%d")
+    bad = {"unreadable_date": set(p.index[approval.isna()])}
+    assert approval.min() >= pd.Timestamp("2019-01-01") and approval.max() <= pd.Timestamp("2024-09-30")
+    year = approval.dt.year
+    share = (p.digital_construction == "是").groupby(year).mean()
+    assert share.loc[2023:2024].mean() > share.loc[2019:2020].mean()
+    assert (p.loc[p.digital_pilot == "是", "digital_construction"] == "是").all()
+    assert (p.loc[p.integrated == "是", "project_type"] == "房屋建筑").all()
+    # the injected defects are exactly what is wrong in the file
+    flags = p[["digital_pilot", "digital_construction", "integrated"]]
+    bad["unreadable_flag"] = set(p.index[~flags.isin(["是", "否"]).all(axis=1)])
+    bad["negative_area"] = set(p.index[p.building_area_m2 < 0])
+    bad["building_without_area"] = set(p.index[(p.project_type == "房屋建筑") & (p.building_area_m2 == 0)])
+    fmt = p.project_code.str.fullmatch(r"\d{4}-\d{6}-\d{2}-\d{2}-\d{6}")
+    bad["bad_project_code"] = set(p.index[~fmt])
+    division = p.project_code.str.slice(5, 11)
+    bad["code_division_outside"] = set(p.index[fmt & ~division.isin(["421303", "421300"])])
+    start = pd.to_datetime(p.start_date, format="%Y-%m-%d")
+    done = pd.to_datetime(p.completion_date, format="%Y-%m-%d")
+    bad["dates_out_of_order"] = set(p.index[(start < approval) | (done < start)])
+    for defect, ids in bad.items():
+        assert ids == _defects(city_a, "projects", defect) and len(ids) >= 2, defect
+    assert set(facts["projects"]["excluded"]) == bad["unreadable_date"] | bad["unreadable_flag"] | bad["negative_area"]
 
 
 def test_snapshots_progress_is_monotone(city_a):
