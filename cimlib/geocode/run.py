@@ -73,6 +73,9 @@ class MatchResult:
     areas : pandas.DataFrame or None
         ``street_code, community_code`` of the rows of ``matches`` (same order; empty strings where unknown), as
         counted in ``summary``: what the report's 治理工作清单 groups reasons by.
+    positions : numpy.ndarray or None
+        Row positions in the register of the rows of ``matches`` (same order): the records without a code link
+        that carry a text.
     """
 
     matches: pd.DataFrame
@@ -83,6 +86,7 @@ class MatchResult:
     records: int = 0
     texts: pd.Series | None = field(default=None, repr=False)
     areas: pd.DataFrame | None = field(default=None, repr=False)
+    positions: np.ndarray | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         """Records per summary status (every status of :data:`SUMMARY_STATUSES`, 0 when absent)."""
@@ -438,4 +442,4 @@ def match_records(frame: pd.DataFrame, library: pd.DataFrame, *, name: str, link
     raw = None if masked else pd.Series(texts.iloc[sel].to_numpy(dtype=object), index=matches.index, name=text_column)
     areas = pd.DataFrame({"street_code": street.iloc[sel].fillna("").astype(str).to_numpy(dtype=object),
                           "community_code": community.iloc[sel].fillna("").astype(str).to_numpy(dtype=object)})
-    return MatchResult(matches.reset_index(drop=True), summary, name, period, text_column, len(frame), raw, areas)
+    return MatchResult(matches.reset_index(drop=True), summary, name, period, text_column, len(frame), raw, areas, sel)

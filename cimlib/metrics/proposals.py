@@ -68,10 +68,10 @@ def propose(frame: pd.DataFrame, links: pd.DataFrame, library: pd.DataFrame, lib
                            text_column=TEXT_COLUMN, period=period)
     out = no_proposals(n)
     out["would_map"] = np.zeros(n, dtype=bool)
-    texts = frame[TEXT_COLUMN].astype("string").str.strip().reset_index(drop=True)
-    has_text = (texts.notna() & (texts != "")).to_numpy(dtype=bool)
-    out.loc[unlinked & ~has_text, "proposal_status"] = NO_TEXT
-    sel = np.flatnonzero(unlinked & has_text)
+    sel = result.positions                   # the unlinked records with a text, as the match run saw them
+    with_text = np.zeros(n, dtype=bool)
+    with_text[sel] = True
+    out.loc[unlinked & ~with_text, "proposal_status"] = NO_TEXT
     res = result.matches
     if not len(sel):
         return out, result
