@@ -51,6 +51,23 @@ class SampleCities:
             self._cities[seed] = build_sample_city(out, seed=seed, scale="small", progress=False, delivery=True).parent
         return self._cities[seed]
 
+    def delivered(self, seed: int) -> Path:
+        """A folder holding a copy of the delivered city of ``seed`` (``delivery/``, ``truth/``) and its correct
+        catalog ``delivered.yaml`` (:func:`cimlib.demo._delivery.delivery_catalog`), shared; tests must not change it."""
+        key = ("delivered", seed)
+        if key not in self._cities:
+            import shutil
+
+            from cimlib.demo._delivery import delivery_catalog
+
+            src = self.city(seed)
+            root = self._factory.mktemp(f"delivered{seed}") / "city"
+            for sub in ("delivery", "truth"):
+                shutil.copytree(src / sub, root / sub)
+            (root / "delivered.yaml").write_text(delivery_catalog(root), encoding="utf-8")
+            self._cities[key] = root
+        return self._cities[key]
+
     def without_texts(self, seed: int) -> Path:
         """A copy of the plain city of ``seed`` whose registers carry no address text (as before departments send
         one): ``data_catalog.yaml`` of a folder where the persons and units snapshots lack ``address_text``."""

@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from cimlib.cli import main
-from cimlib.demo._delivery import delivery_catalog
 from cimlib.geocode.run import MATCH_COLUMNS, STATUSES, SUMMARY_COLUMNS, mask_reason
 
 LEVELS = {"户室", "单元", "建筑物", "院落", "门牌", "街路巷", "社区", "街道"}
@@ -24,14 +22,9 @@ def _tree(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def delivered(sample_cities, tmp_path_factory):
+def delivered(sample_cities):
     """A copy of the delivered city (delivery/ and truth/) with its correct catalog ``delivered.yaml``."""
-    city = sample_cities.city(7)
-    root = tmp_path_factory.mktemp("match") / "city"
-    for sub in ("delivery", "truth"):
-        shutil.copytree(city / sub, root / sub)
-    (root / "delivered.yaml").write_text(delivery_catalog(root), encoding="utf-8")
-    return root
+    return sample_cities.delivered(7)
 
 
 @pytest.fixture(scope="module")

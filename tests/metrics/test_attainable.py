@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from cimlib.catalog import Catalog
-from cimlib.demo._delivery import delivery_catalog
 from cimlib.metrics import METRICS, compute_metrics
 from cimlib.metrics.proposals import PROPOSAL_COLUMNS
 
@@ -13,17 +12,9 @@ STATUSES = {"matched", "partial", "ambiguous", "unmatched", "no_text"}
 
 
 @pytest.fixture(scope="module")
-def delivered_catalog(sample_cities, tmp_path_factory):
+def delivered_catalog(sample_cities):
     """The correct catalog of the delivered sample city (seed 7), saved in a folder beside a copy of delivery/."""
-    import shutil
-
-    city = sample_cities.city(7)
-    root = tmp_path_factory.mktemp("attain") / "city"
-    shutil.copytree(city / "delivery", root / "delivery")
-    shutil.copytree(city / "truth", root / "truth")
-    path = root / "delivered.yaml"
-    path.write_text(delivery_catalog(root), encoding="utf-8")
-    return Catalog.load(path)
+    return Catalog.load(sample_cities.delivered(7) / "delivered.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The 治理工作清单 of the reports on the delivered sample city (registers with address texts) and the plain one."""
 
 import re
-import shutil
 
 import pandas as pd
 import pytest
@@ -18,14 +17,9 @@ DOOR = re.compile(r"[0-9０-９]+\s*(?:号|栋|幢|座|单元|室|户|层)|[0-9]
 
 
 @pytest.fixture(scope="module")
-def delivered(sample_cities, tmp_path_factory):
+def delivered(sample_cities):
     """The delivered city of seed 7 (delivery/ and truth/ copied) with its correct catalog, matched and measured."""
-    city = sample_cities.city(7)
-    root = tmp_path_factory.mktemp("worklist") / "city"
-    for sub in ("delivery", "truth"):
-        shutil.copytree(city / sub, root / sub)
-    (root / "delivered.yaml").write_text(delivery_catalog(root), encoding="utf-8")
-    catalog = Catalog.load(root / "delivered.yaml")
+    catalog = Catalog.load(sample_cities.delivered(7) / "delivered.yaml")
     wl = match_registers(catalog, "2024-09")
     metrics = compute_metrics(catalog).metrics
     return catalog, wl, metrics
