@@ -80,18 +80,29 @@ def main() -> None:
               help="输出目录（默认：仓库根目录 data_catalog.yaml 指向的 data/sample/）。")
 @click.option("--delivery", is_flag=True,
               help="同时按各部门的交付形态写出样例数据（OUT/delivery/，每个部门一个文件夹；真值 OUT/truth/delivery.json）。")
+@click.option("--until", default=None, metavar="YYYY-MM",
+              help="登记数据最后一个月（共 9 个月的月度快照）；默认按该区划适用的工作方案，选覆盖其有期限可计算指标最多的 9 个月。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
-def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, quiet: bool) -> None:
+def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, until: str | None, quiet: bool) -> None:
     """生成样例城市：真实行政区划与边界、合成的 CIM 与一标三实数据、注入缺陷的真值记录。
 
-    输出 OUT/data_catalog.yaml、OUT/data/、OUT/snapshots/（2024-01 至 2024-09 月度快照）和
+    输出 OUT/data_catalog.yaml、OUT/data/、OUT/snapshots/（9 个月的月度快照）和
     OUT/truth/defects.csv（dataset, record_id, defect）。
+
+    \b
+    时间线：登记数据共 9 个月（月度快照），监测数据为最后一个月，其余日期（任务清单及其节点、工程项目、
+    设备安装、白模/精模批次、出生日期等）随之平移。默认按该区划适用的工作方案选取：覆盖其有期限、
+    可计算指标最多的 9 个月（同样多时取最早），如 421303 随州 2024-01 至 2024-09，500101 重庆 2021-04 至
+    2021-12；没有适用方案或方案无期限时为 2024-01 至 2024-09。--until 指定最后一个月。
+    所用时间线记入 OUT/truth/facts.json（timeline）；最后一个月不是 2024-09 时，data_catalog.yaml 首行的
+    生成命令也带上 --until。
     """
     from cimlib.demo import build_sample_city
 
     out = out or default_demo_out()
     try:
-        cat = build_sample_city(out, seed=seed, scale=scale, city=city, progress=not quiet, delivery=delivery)
+        cat = build_sample_city(out, seed=seed, scale=scale, city=city, progress=not quiet, delivery=delivery,
+                                until=until)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"样例城市已生成：{cat}")

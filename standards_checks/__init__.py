@@ -8,7 +8,7 @@ Each catalog entry names the schema that applies in its ``schema`` field; :data:
 """
 
 SCHEMA_NAMES = (
-    "admin_areas", "central_area", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent", "roads",
+    "admin_areas", "central_area", "demo_zone", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent", "roads",
     "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks",
     "projects",
 )

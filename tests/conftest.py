@@ -51,6 +51,23 @@ class SampleCities:
             self._cities[seed] = build_sample_city(out, seed=seed, scale="small", progress=False, delivery=True).parent
         return self._cities[seed]
 
+    def area(self, code: str) -> Path:
+        """The small seed-7 sample city of county ``code`` on its default timeline (the months of the programme that
+        governs it: :func:`cimlib.demo.timeline_for`), with ``delivery/`` and its truth; shared, tests must not
+        change it. The default county is :meth:`city` of seed 7."""
+        from cimlib.demo import DEFAULT_CITY
+
+        if code == DEFAULT_CITY:
+            return self.city(7)
+        key = ("area", code)
+        if key not in self._cities:
+            from cimlib.demo import build_sample_city
+
+            out = self._factory.mktemp(f"area{code}") / "city"
+            self._cities[key] = build_sample_city(out, seed=7, scale="small", city=code, progress=False,
+                                                  delivery=True).parent
+        return self._cities[key]
+
     def delivered(self, seed: int) -> Path:
         """A folder holding a copy of the delivered city of ``seed`` (``delivery/``, ``truth/``) and its correct
         catalog ``delivered.yaml`` (:func:`cimlib.demo._delivery.delivery_catalog`), shared; tests must not change it."""

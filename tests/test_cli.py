@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from cimlib.cli import main
 from standards_checks import SCHEMA_NAMES
 
-ENTRY_NAMES = ["admin_areas", "central_area", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent",
+ENTRY_NAMES = ["admin_areas", "central_area", "demo_zone", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent",
                "roads", "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks", "projects"]
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "cell_size_units",
     "encode",
     "decode",
+    "valid",
     "level",
     "parent",
     "height_code",
@@ -373,6 +374,38 @@ def decode(code):
     scalar, arr, lv, east, north, ux, uy = _parse2d(code)
     box = _box_degrees(east, north, ux, uy, _SIZE_LON[lv], _SIZE_LAT[lv])
     return tuple(float(v) for v in box[0]) if scalar else box
+
+
+def valid(code) -> np.ndarray:
+    """Which values are well-formed 2D BeiDou grid location codes of any level (GB/T 39409-2020 §5.2).
+
+    The vectorized, non-raising twin of :func:`decode`: a code is valid when :func:`decode` accepts it (a length of
+    ``LEVEL_LENGTHS[1:]``, ``N``/``S``, the level-1 column 01–60 and row A–V, and every later character a digit in
+    its level's range; hex digits upper case). Missing values (``None``, NaN) are not valid.
+
+    Parameters
+    ----------
+    code : str or array_like of str or None
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per value (1-d, also for a scalar).
+
+    Examples
+    --------
+    >>> valid(["N50J47539B8255346152", "N50J47539B825534615", "n50J4753", None]).tolist()
+    [True, False, False, False]
+    """
+    # as text: a missing value becomes "None", "nan" or "<NA>", which no level's pattern accepts
+    text = np.asarray(code, dtype=object).reshape(-1).astype(str)
+    lens = _lengths(text)
+    out = np.zeros(text.shape[0], dtype=bool)
+    for length, L in _LEN_TO_LEVEL.items():
+        idx = np.flatnonzero(lens == length)
+        if len(idx):
+            out[idx] = ~_parse2d_matrix(_char_matrix(text[idx], length), L)[4]
+    return out
 
 
 def level(code):

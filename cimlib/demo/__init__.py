@@ -7,6 +7,12 @@ The 实有人口 and 实有单位 registers carry a free-text ``address_text`` w
 (:mod:`cimlib.demo._texts`); ``truth/address_texts.parquet`` records the true standard address of every text.
 The 工程建设项目 list (``data/projects.parquet``, :mod:`cimlib.demo._projects`) is drawn from its own random stream,
 so adding it left every other file of a city unchanged; ``facts.json`` records what its metrics must give.
+
+Every dated thing follows the city's :class:`~cimlib.demo._timeline.Timeline` (:mod:`cimlib.demo._timeline`): by
+default the 9 months that cover the most computable deadlines of the programme governing the county
+(:func:`~cimlib.demo._timeline.timeline_for`; 2024-01 … 2024-09 for 随州, 2021-04 … 2021-12 for 重庆), or the months
+ending at ``until``. The generator draws in the reference frame (2024-01 … 2024-09) and moves the dates, so a city on
+the reference timeline is byte-identical to one built before timelines existed.
 """
 
 from __future__ import annotations
@@ -27,18 +33,21 @@ from cimlib.codes.divisions import county, written_name
 from cimlib.demo._admin import build_admin
 from cimlib.demo._buildings import build_buildings, fine_model_extent
 from cimlib.demo._defects import DEFECT_COLUMNS, Truth
+from cimlib.demo._grid import assign_grid_codes, blank_uncoded
 from cimlib.demo._outline import county_outline
 from cimlib.demo._planning import build_control_lines, build_dem, build_roads
 from cimlib.demo._projects import build_projects
 from cimlib.demo._registers import build_registers, flag_smart_compounds
-from cimlib.demo._scale import PERIODS, SCALES, SENSOR_PERIOD, get_scale
+from cimlib.demo._scale import PERIODS, SCALES, get_scale
 from cimlib.demo._texts import TEXT_TRUTH, register_texts
+from cimlib.demo._timeline import REFERENCE, REFERENCE_END, Timeline, timeline_for
 from cimlib.demo._work import build_pipeline, build_tasks
-from cimlib.demo._write import (swap_in, write_csv, write_geoparquet, write_geotiff, write_gpkg, write_parquet,
-                                write_shapefile, write_xlsx)
+from cimlib.demo._write import (FIXED_DATE, swap_in, write_csv, write_geoparquet, write_geotiff, write_gpkg,
+                                write_parquet, write_shapefile, write_xlsx)
 from cimlib.geo import CGCS2000, gauss_kruger_crs
 
-__all__ = ["build_sample_city", "DEFAULT_CITY", "SCALES", "PERIODS", "GENERATOR_MARK"]
+__all__ = ["build_sample_city", "DEFAULT_CITY", "SCALES", "PERIODS", "GENERATOR_MARK", "Timeline", "timeline_for",
+           "entry_path"]
 
 DEFAULT_CITY = "421303"
 GENERATOR_MARK = "cim demo"
@@ -49,6 +58,8 @@ _ENTRIES = {
                     "市民政局", "公开", "每年", {"layer": "admin_areas"}),
     "central_area": ("中心城区范围", "时空基础", "gpkg", "data/admin.gpkg", "area_code", "central_area",
                      "市自然资源和规划局", "公开", "每年", {"layer": "central_area"}),
+    "demo_zone": ("CIM示范区范围", "时空基础", "gpkg", "data/admin.gpkg", "area_code", "demo_zone",
+                  "市自然资源和规划局", "公开", "每年", {"layer": "demo_zone"}),
     "control_lines": ("城市控制线", "规划管控", "shapefile", "data/control_lines/control_lines.shp", "line_id",
                       "control_lines", "市自然资源和规划局", "内部", "不定期", {}),
     "dem": ("数字高程模型", "时空基础", "geotiff", "data/dem.tif", None, "dem", "市自然资源和规划局", "内部", "每年", {}),
@@ -83,11 +94,21 @@ _SNAPSHOTTED = ("addresses", "persons", "houses", "units")
 _SPATIAL = {"gpkg", "shapefile", "geoparquet", "geotiff"}
 
 
+def entry_path(name: str, timeline: Timeline = REFERENCE) -> str:
+    """The ``path`` of catalog entry ``name`` in a city on ``timeline`` (a register's: its last month's snapshot;
+    :data:`_ENTRIES` holds the reference timeline's)."""
+    path = _ENTRIES[name][3]
+    if name in _SNAPSHOTTED:
+        path = path.replace(f"period={REFERENCE_END}/", f"period={timeline.end}/")
+    return path
+
+
 def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = DEFAULT_CITY, progress: bool = True,
-                      delivery: bool = False) -> Path:
+                      delivery: bool = False, until: str | None = None) -> Path:
     """Build the sample city into ``out`` and return the path of its ``data_catalog.yaml``.
 
-    The output is a pure function of ``(seed, scale, city)``: the same arguments give byte-identical folders.
+    The output is a pure function of ``(seed, scale, city, until)`` (``until`` defaulting as below, from the
+    programme files): the same arguments give byte-identical folders.
 
     Parameters
     ----------
@@ -104,6 +125,10 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
     delivery : bool, default False
         Also write the city as the departments deliver it (``OUT/delivery/``, truth in ``OUT/truth/delivery.json``
         and ``OUT/truth/delivery_addresses.parquet``; see :mod:`cimlib.demo._delivery`).
+    until : str, optional
+        ``YYYY-MM``, the registers' last month (9 monthly snapshots end there; the readings are of that month; every
+        other date moves with it). Default :func:`~cimlib.demo._timeline.timeline_for` of ``city``: the 9 months
+        covering the most computable deadlines of the programme that governs it (2024-09 for 421303).
 
     Returns
     -------
@@ -113,10 +138,11 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
     Raises
     ------
     ValueError
-        Unknown scale or division code, or ``out`` holds something else.
+        Unknown scale or division code, a malformed ``until``, or ``out`` holds something else.
     """
     sc = get_scale(scale)
     info = county(city)
+    timeline = timeline_for(info["code"]) if until is None else Timeline(until)
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()):
         cat = out / "data_catalog.yaml"
@@ -128,7 +154,7 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _build(tmp, seed, sc, info, progress, delivery)
+        _build(tmp, seed, sc, info, progress, delivery, timeline)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -140,7 +166,8 @@ def _rng(seed: int, part: int) -> np.random.Generator:
     return np.random.default_rng([seed, part])
 
 
-def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool = False) -> None:
+def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool = False,
+           timeline: Timeline = REFERENCE) -> None:
     from cimlib.demo import _sensors
 
     steps = ["边界与行政区划", "建筑白模", "道路与控制线", "数字高程模型", "标准地址与一标三实", "地址生产流程与任务",
@@ -165,12 +192,12 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
 
     step(1)
     fine = fine_model_extent(_rng(seed, 2), admin)
-    buildings = build_buildings(_rng(seed, 3), admin, sc.buildings, info["code"], fine, truth)
+    buildings = build_buildings(_rng(seed, 3), admin, sc.buildings, info["code"], fine, truth, timeline)
     bar.update()
 
     step(2)
     roads = build_roads(_rng(seed, 4), admin, info["code"])
-    lines = build_control_lines(_rng(seed, 5), admin, roads, info["code"])
+    lines = build_control_lines(_rng(seed, 5), admin, roads, info["code"], timeline)
     bar.update()
 
     step(3)
@@ -178,7 +205,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     bar.update()
 
     step(4)
-    reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units, truth)
+    reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units, truth,
+                          timeline)
     _unmapped_truth(reg, truth)
     texts = register_texts(_rng(seed, 12), reg.addresses, info, {"persons": reg.persons, "units": reg.units},
                            reg.true_address)
@@ -189,8 +217,8 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     bar.update()
 
     step(5)
-    pipeline = build_pipeline(_rng(seed, 8), reg.addresses, truth)
-    tasks = build_tasks(_rng(seed, 9), info["code"])
+    pipeline = build_pipeline(_rng(seed, 8), reg.addresses, truth, timeline.periods[0])
+    tasks = build_tasks(_rng(seed, 9), info["code"], timeline)
     bar.update()
 
     step(6)
@@ -202,44 +230,50 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     roads_ll["geometry"] = shapely.intersection(roads_ll.geometry.to_numpy(), boundary)
     roads_ll = roads_ll[~roads_ll.geometry.is_empty & (roads_ll.geometry.geom_type == "LineString")].reset_index(drop=True)
     devices = _sensors.make_devices(_rng(seed, 10), roads_ll, streets_ll[["area_code", "name", "geometry"]], sc.devices,
-                                    info["code"], crs)
+                                    info["code"], crs, timeline)
     bar.update()
 
     step(7)
-    days = pd.Period(SENSOR_PERIOD, freq="M").days_in_month
+    days = pd.Period(timeline.sensor_period, freq="M").days_in_month
     with tqdm(total=days, desc="  监测数据（按日）", unit="天", leave=False, disable=not progress) as day_bar:
         sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
-                                                                 period=SENSOR_PERIOD, progress=day_bar)
+                                                                 period=timeline.sensor_period, progress=day_bar)
     truth.extend(sensor_defects)
     bar.update()
 
     step(8)
-    projects, project_facts = build_projects(_rng(seed, 14), areas_ll, info, sc.projects, truth)
+    projects, project_facts = build_projects(_rng(seed, 14), areas_ll, info, sc.projects, truth, timeline)
     bar.update()
 
+    grid_facts = assign_grid_codes(_rng(seed, 15), buildings, reg, devices, truth, timeline.periods)  # 北斗网格码
     step(9)
     data = root / "data"
-    write_gpkg(areas_ll, data / "admin.gpkg", "admin_areas")
+    stamp = timeline.date(FIXED_DATE)  # the date formats store (GeoPackage, .dbf header, Excel): the last day
+    write_gpkg(areas_ll, data / "admin.gpkg", "admin_areas", stamp)
     central = gpd.GeoDataFrame({"area_code": [info["code"] + "-CA"], "name": [f"{info['name']}中心城区"]},
                                geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([admin.central_area], crs=crs)).iloc[0],
                                                               boundary)], crs=CGCS2000)
-    write_gpkg(central, data / "admin.gpkg", "central_area")
-    write_shapefile(_clip_inside(_to_ll(lines), boundary), data / "control_lines" / "control_lines.shp")
+    write_gpkg(central, data / "admin.gpkg", "central_area", stamp)
+    zone = gpd.GeoDataFrame({"area_code": [info["code"] + "-DZ"], "name": [f"{info['name']}CIM示范区"]},
+                            geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([demo_zone(admin)], crs=crs)).iloc[0],
+                                                           boundary)], crs=CGCS2000)
+    write_gpkg(zone, data / "admin.gpkg", "demo_zone", stamp)
+    write_shapefile(_clip_inside(_to_ll(lines), boundary), data / "control_lines" / "control_lines.shp", stamp=stamp)
     write_geotiff(dem, data / "dem.tif", CGCS2000, -9999.0)
     write_geoparquet(_clip_inside(_to_ll(buildings, densify=None), boundary), data / "buildings.parquet")
-    fine_ll = gpd.GeoDataFrame({"extent_id": [f"{info['code']}-FM1"], "model_level": ["精模"], "produced_by": ["2024-09"]},
+    fine_ll = gpd.GeoDataFrame({"extent_id": [f"{info['code']}-FM1"], "model_level": ["精模"], "produced_by": [timeline.end]},
                                geometry=[shapely.intersection(_to_ll(gpd.GeoSeries([fine], crs=crs)).iloc[0], boundary)],
                                crs=CGCS2000)
     write_geoparquet(fine_ll, data / "fine_model_extent.parquet")
-    white = _white_model_batches(_rng(seed, 11), areas_ll, admin)
+    white = _white_model_batches(_rng(seed, 11), areas_ll, admin, timeline)
     write_geoparquet(white, data / "white_model_extent.parquet")
-    write_gpkg(roads_ll, data / "roads.gpkg", "roads")
+    write_gpkg(roads_ll, data / "roads.gpkg", "roads", stamp)
     dev = devices.drop(columns="geometry")
     write_csv(pd.DataFrame(dev), data / "devices.csv")
     write_parquet(pipeline, data / "address_pipeline.parquet")
-    write_xlsx(tasks, data / "tasks.xlsx", "任务清单")
+    write_xlsx(tasks, data / "tasks.xlsx", "任务清单", stamp)
     write_geoparquet(projects, data / "projects.parquet")
-    _write_snapshots(root, reg)
+    _write_snapshots(root, reg, timeline)
 
     tdir = root / "truth"
     tdir.mkdir()
@@ -249,25 +283,36 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     write_parquet(texts, tdir / TEXT_TRUTH)
     write_csv(events, tdir / "sensor_events.csv")
     write_parquet(health, tdir / "sensor_health.parquet")
-    facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects)
+    facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects, timeline)
     facts["white_model_produced_by"] = dict(zip(white["area_code"], white["produced_by"]))
     facts["counts"]["projects"] = len(projects)
     facts["projects"] = project_facts
+    facts["beidou_grid_by_period"] = grid_facts
     (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    _write_catalog(root, info, seed, sc.name)
+    _write_catalog(root, info, seed, sc.name, timeline)
     if delivery:
         from cimlib.demo._delivery import write_delivery
 
-        write_delivery(root, seed=seed, scale=sc.name, info=info)
+        write_delivery(root, seed=seed, scale=sc.name, info=info, timeline=timeline)
     bar.update()
     bar.close()
 
 
-def _white_model_batches(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, admin) -> gpd.GeoDataFrame:
+def demo_zone(admin) -> shapely.Geometry:
+    """The CIM示范区 (a 泰州 plan's 示范区 for fine models): the central urban area within 0.8 of its equivalent
+    radius of the city centre, projected; the fine model (whose core reaches 0.5) covers part of it."""
+    central = admin.central_area
+    r = float(np.sqrt(central.area / np.pi))
+    return shapely.intersection(shapely.Point(admin.center).buffer(0.8 * r, quad_segs=32), central)
+
+
+def _white_model_batches(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, admin, timeline: Timeline = REFERENCE
+                         ) -> gpd.GeoDataFrame:
     """The white model's production extent: one polygon per community, delivered in monthly batches.
 
-    Communities nearest the centre come first (2024-01); the last few rural ones arrive in 2024-07, after the
-    programme's 2024-06-30 deadline for 全市域白模, so the coverage series has something to show.
+    Communities nearest the centre come first (the first month, 2024-01 on the reference timeline); the last few
+    rural ones arrive in the seventh (2024-07), after 随州's 2024-06-30 deadline for 全市域白模, so the coverage
+    series has something to show.
     """
     comm = areas_ll[areas_ll["level"] == "社区"].reset_index(drop=True)
     proj = admin.level("社区").set_index("area_code").reindex(comm["area_code"])
@@ -275,8 +320,8 @@ def _white_model_batches(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, a
     dist = np.hypot(shapely.get_x(c) - admin.center[0], shapely.get_y(c) - admin.center[1])
     rank = np.argsort(np.argsort(dist + rng.uniform(0, 0.15 * admin.radius, len(comm)), kind="stable"), kind="stable")
     share = (rank + 0.5) / max(len(comm), 1)
-    batch = np.searchsorted([0.25, 0.5, 0.7, 0.85, 0.93, 0.97, 1.0], share, side="right")  # 2024-01 .. 2024-07
-    produced = np.array([PERIODS[min(b, 6)] for b in batch])
+    batch = np.searchsorted([0.25, 0.5, 0.7, 0.85, 0.93, 0.97, 1.0], share, side="right")  # months 1 .. 7
+    produced = np.array([timeline.periods[min(b, 6)] for b in batch])
     return gpd.GeoDataFrame({"extent_id": [f"{a}-WM" for a in comm["area_code"]], "area_code": comm["area_code"].to_numpy(),
                              "model_level": "白模", "batch": (batch + 1).astype("int64"), "produced_by": produced},
                             geometry=comm.geometry.to_numpy(), crs=CGCS2000)
@@ -322,16 +367,18 @@ def _snapshot(df: pd.DataFrame, period: str, blank: dict) -> pd.DataFrame:
     unmapped = (cur["mapped_period"] == "") | (cur["mapped_period"] > period)
     for col, value in blank.items():
         cur.loc[unmapped.to_numpy(), col] = value
+    if "grid_period" in cur:  # a 北斗网格码 appears from its own month on (cimlib.demo._grid)
+        cur = blank_uncoded(cur, period)
     return cur.drop(columns=["entry_period", "mapped_period"]).reset_index(drop=True)
 
 
-def _write_snapshots(root: Path, reg) -> None:
+def _write_snapshots(root: Path, reg, timeline: Timeline = REFERENCE) -> None:
     addr = reg.addresses
     lonlat = addr.geometry.to_crs(CGCS2000)
     addr = addr.to_crs(CGCS2000)
     addr.insert(len(addr.columns) - 1, "lon", shapely.get_x(lonlat.to_numpy()))
     addr.insert(len(addr.columns) - 1, "lat", shapely.get_y(lonlat.to_numpy()))
-    for period in PERIODS:
+    for period in timeline.periods:
         d = root / "snapshots"
         a = _snapshot(addr, period, {"geometry": None, "lon": np.nan, "lat": np.nan})
         write_geoparquet(gpd.GeoDataFrame(a, geometry="geometry", crs=CGCS2000), d / "addresses" / f"period={period}" / "part-0.parquet")
@@ -341,7 +388,9 @@ def _write_snapshots(root: Path, reg) -> None:
                   encoding="gbk")
 
 
-def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects) -> dict:
+def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects, timeline: Timeline = REFERENCE
+           ) -> dict:
+    periods = timeline.periods
     central = admin.central_area
     county_shape = shapely.union_all(admin.level("社区").geometry.to_numpy())  # the communities tile the county
     return {
@@ -355,20 +404,23 @@ def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, d
         "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in
                     defects.drop_duplicates(["dataset", "record_id", "defect"]).groupby(["dataset", "defect"]).size().items()},
         "fine_model_coverage_of_central_area": round(float(shapely.intersection(fine, central).area / central.area), 6),
+        "fine_model_coverage_of_demo_zone": round(float(shapely.intersection(fine, demo_zone(admin)).area
+                                                        / demo_zone(admin).area), 6),
         "fine_model_coverage_of_county": round(float(shapely.intersection(fine, county_shape).area / county_shape.area), 6),
         "smart_compounds_by_period": {p: int(((reg.addresses["smart_compound"] == "是")
-                                             & (reg.addresses["entry_period"] <= p)).sum()) for p in PERIODS},
+                                             & (reg.addresses["entry_period"] <= p)).sum()) for p in periods},
         "compounds_by_period": {p: int(((reg.addresses["address_type"] == "院落")
-                                       & (reg.addresses["entry_period"] <= p)).sum()) for p in PERIODS},
+                                       & (reg.addresses["entry_period"] <= p)).sum()) for p in periods},
         "dem_nodata_share_inside": round(float(dem.attrs["_nodata_share_inside"]), 6),
-        "periods": list(PERIODS), "sensor_period": SENSOR_PERIOD,
+        "periods": list(periods), "sensor_period": timeline.sensor_period,
+        "timeline": {"end": timeline.end, "offset_months": timeline.offset},
     }
 
 
-def _write_catalog(root: Path, info: dict, seed: int, scale: str) -> None:
+def _write_catalog(root: Path, info: dict, seed: int, scale: str, timeline: Timeline = REFERENCE) -> None:
     entries = []
-    for name, (title, layer, fmt, path, id_col, schema, owner, cls, cycle, options) in _ENTRIES.items():
-        e = {"name": name, "title_zh": title, "layer": layer, "format": fmt, "path": path}
+    for name, (title, layer, fmt, _, id_col, schema, owner, cls, cycle, options) in _ENTRIES.items():
+        e = {"name": name, "title_zh": title, "layer": layer, "format": fmt, "path": entry_path(name, timeline)}
         if fmt in _SPATIAL or "x" in options:
             e["crs"] = CGCS2000
         if id_col:
@@ -377,10 +429,13 @@ def _write_catalog(root: Path, info: dict, seed: int, scale: str) -> None:
         if options:
             e["options"] = options
         if name in _SNAPSHOTTED:
-            e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(PERIODS)}
+            e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(timeline.periods)}
         entries.append(e)
     doc = {"version": 1, "title_zh": f"{written_name(info)} CIM 样例城市",
            "city_code": info["code"], "crs": CGCS2000, "entries": entries}
-    head = f"# {GENERATOR_MARK} --seed {seed} --scale {scale} --city {info['code']}: generated sample city, do not edit\n"
+    # the header is the command that rebuilds the city: --until whenever the months are not the reference ones
+    until = f" --until {timeline.end}" if timeline.end != REFERENCE_END else ""
+    head = (f"# {GENERATOR_MARK} --seed {seed} --scale {scale} --city {info['code']}{until}: generated sample city, "
+            "do not edit\n")
     text = head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
     (root / "data_catalog.yaml").write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ import shapely
 from cimlib.demo._admin import AdminAreas
 from cimlib.demo._defects import Truth, n_defects, pick
 from cimlib.demo._geom import distance_to_boundaries, gumbel_order, rectangles, sample_points
+from cimlib.demo._timeline import REFERENCE, Timeline
 
 USES = np.array(["住宅", "商业", "办公", "公共服务", "工业"])
 _MAX_CELLS = 4_000_000  # candidate grid cells at most (a 2-core, 24 GB machine; Xinjiang-sized fallbacks too)
@@ -28,8 +29,10 @@ def fine_model_extent(rng: np.random.Generator, admin: AdminAreas) -> shapely.Ge
 
 
 def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_code: str, fine_extent: shapely.Geometry,
-                    truth: Truth) -> gpd.GeoDataFrame:
+                    truth: Truth, timeline: Timeline = REFERENCE) -> gpd.GeoDataFrame:
     """Place ``n`` non-overlapping building footprints, denser towards the centre and around villages.
+
+    Built 1975–2023 on the reference timeline (before the registers' year); the years move with ``timeline``.
 
     Each footprint sits inside its own grid cell, so footprints never overlap unless a defect says so.
     Returns projected-CRS polygons with ``building_id, building_code, street_code, community_code, name, use,
@@ -81,7 +84,7 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
     use_p_rural = np.array([0.88, 0.04, 0.01, 0.03, 0.04])
     is_urban = urban > 0.2
     use = np.where(is_urban, USES[rng.choice(5, n, p=use_p_urban)], USES[rng.choice(5, n, p=use_p_rural)])
-    year = rng.integers(1975, 2024, n)
+    year = rng.integers(timeline.year(1975), timeline.year(2024), n)
 
     pts = shapely.points(cx, cy)
     comm = admin.level("社区")

@@ -40,6 +40,19 @@ DEFECT_RULES = {
     ("projects", "negative_area"): ["PRJ-004"],
     ("projects", "building_without_area"): ["PRJ-004"],
     ("projects", "unreadable_flag"): ["PRJ-005"],
+    # 北斗网格码 (cimlib.demo._grid): a missing code is a warning, a malformed or wrong-location code an error
+    ("buildings", "grid_code_malformed"): ["BLD-008"],
+    ("buildings", "grid_code_wrong_location"): ["BLD-009"],
+    ("buildings", "grid_code_missing"): ["BLD-010"],
+    ("addresses", "grid_code_malformed"): ["ADR-010"],
+    ("addresses", "grid_code_wrong_location"): ["ADR-011"],
+    ("addresses", "grid_code_missing"): ["ADR-012"],
+    ("houses", "grid_code_malformed"): ["HSE-008"],
+    ("houses", "grid_code_wrong_location"): ["HSE-009"],
+    ("houses", "grid_code_missing"): ["HSE-010"],
+    ("devices", "grid_code_malformed"): ["DEV-004"],
+    ("devices", "grid_code_wrong_location"): ["DEV-005"],
+    ("devices", "grid_code_missing"): ["DEV-006"],
 }
 """The rule(s) of ``standards_checks`` each injected defect must trigger (empty: no rule yet, e.g. sensor defects,
 which the sensor analytics measure instead)."""

@@ -1,7 +1,8 @@
 """The sample city as departments deliver it (``cim demo --delivery``): their folders, formats, names and codes.
 
 After the sample city is written, :func:`write_delivery` reads its current state back (the files the catalog
-entries point at; registers: the ``period=2024-09`` snapshot) and writes it again under ``OUT/delivery/`` the way
+entries point at; registers: the snapshot of the city's last month, ``period=2024-09`` on the reference timeline)
+and writes it again under ``OUT/delivery/`` the way
 each department sends it, with the truth of every file in ``OUT/truth/delivery.json`` (the true catalog mapping)
 and of every free-text address in ``OUT/truth/delivery_addresses.parquet``. It is a pure function of the written
 city, so the same ``(seed, scale, city)`` gives the same bytes.
@@ -14,7 +15,8 @@ city, so the same ``(seed, scale, city)`` gives the same bytes.
                            bytes as an ArcGIS export cuts them (``行政区划代码`` → ``行政区划代``), CGCS2000 6°
                            Gauss-Krüger zone **without** prefix (EPSG:4502–4512, "CM 111E")
 ``市公安局/``              ``标准地址.csv`` (GBK, ``经度``/``纬度`` in EPSG:4490 at full float precision) and
-                           ``实有人口.xlsx`` (title row 某某实有人口登记表（2024年9月）above the header, 性别 coded 1/2,
+                           ``实有人口.xlsx`` (title row 某某实有人口登记表（2024年9月，the city's last
+                           month）above the header, 性别 coded 1/2,
                            人员类别 coded 户籍/流动, a free-text ``居住地址`` and no standard address id)
 ``市住房和城乡建设局/``    ``实有房屋.csv`` (GBK, ``|``-separated, keeps ``地址编码`` and a ``房屋地址`` text) and
                            ``道路中心线.geojson`` (EPSG:4490)
@@ -70,13 +72,15 @@ import shapely
 import yaml
 
 from cimlib.codes.divisions import MUNICIPALITIES, written_name
-from cimlib.demo._write import FIXED_DATE, write_csv, write_parquet, write_shapefile
+from cimlib.demo._timeline import REFERENCE, Timeline
+from cimlib.demo._write import FIXED_DATE, write_csv, write_parquet, write_shapefile, zip_date_time
 from cimlib.demo._texts import _HOUSE_FORMS, TEXT_TRUTH, _AddressContext, _truth_texts
 from cimlib.geo import CGCS2000, gauss_kruger_crs
 
 __all__ = ["write_delivery", "delivery_catalog", "DEPARTMENTS", "gk3_zone_crs", "gk6_cm_crs"]
 
-PERIOD = "2024-09"
+PERIOD = REFERENCE.end
+"""The delivered registers' month on the reference timeline (a city's own: its timeline's ``end``)."""
 EXCEL_MAX_ROWS = 1_048_576
 DEPARTMENTS = ("市自然资源和规划局", "市民政局", "市公安局", "市住房和城乡建设局", "市市场监督管理局")
 """Delivery folders under ``OUT/delivery/``, one per department."""
@@ -121,7 +125,7 @@ def gk6_cm_crs(lon: float) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def write_delivery(root: Path, *, seed: int, scale: str, info: dict) -> dict:
+def write_delivery(root: Path, *, seed: int, scale: str, info: dict, timeline: Timeline | None = None) -> dict:
     """Write ``root/delivery/`` and its truth from the sample city already written in ``root``.
 
     Parameters
@@ -135,6 +139,8 @@ def write_delivery(root: Path, *, seed: int, scale: str, info: dict) -> dict:
     info : dict
         County record of :func:`cimlib.codes.divisions.county` (``code``, ``name``, ``province_name``,
         ``city_name``).
+    timeline : Timeline, optional
+        The city's months; default: read from the city (its latest ``snapshots/addresses/period=YYYY-MM``).
 
     Returns
     -------
@@ -146,25 +152,27 @@ def write_delivery(root: Path, *, seed: int, scale: str, info: dict) -> dict:
     ValueError
         A building geometry that a File Geodatabase polygon feature class cannot hold (not a polygon).
     """
-    src = _read_city(root)
+    timeline = timeline or city_timeline(root)
+    period, stamp = timeline.end, timeline.date(FIXED_DATE)
+    src = _read_city(root, timeline)
     lon = float(shapely.centroid(src["admin_areas"].loc[src["admin_areas"]["level"] == "区"].geometry.union_all()).x)
     rng = np.random.default_rng([seed, 31])
     ctx = _AddressContext(src["addresses"], info)
     files = [
         _buildings(root, src["buildings"], gk3_zone_crs(lon)),
-        _admin_areas(root, src["admin_areas"], gk6_cm_crs(lon)),
-        _addresses(root, src["addresses"]),
+        _admin_areas(root, src["admin_areas"], gk6_cm_crs(lon), stamp),
+        _addresses(root, src["addresses"], period),
     ]
     own = _register_texts(root)  # persons and units keep the texts of the plain city (truth/address_texts.parquet)
     texts = []
-    entry, t = _persons(root, src["persons"], own, info, src["admin_areas"])
+    entry, t = _persons(root, src["persons"], own, info, src["admin_areas"], period, stamp)
     files.append(entry)
     texts.append(t)
-    entry, t = _houses(root, src["houses"], ctx, rng)
+    entry, t = _houses(root, src["houses"], ctx, rng, period)
     files.append(entry)
     texts.append(t)
     files.append(_roads(root, src["roads"]))
-    entry, t = _units(root, src["units"], own, rng, info)
+    entry, t = _units(root, src["units"], own, rng, info, period, stamp)
     files.append(entry)
     texts.append(t)
     truth = {"city": info["code"], "seed": int(seed), "scale": scale, "files": files}
@@ -175,12 +183,20 @@ def write_delivery(root: Path, *, seed: int, scale: str, info: dict) -> dict:
     return truth
 
 
-def _read_city(root: Path) -> dict:
+def city_timeline(root: Path) -> Timeline:
+    """The timeline of the sample city in ``root``: its last register month (``snapshots/addresses/period=…``)."""
+    periods = sorted(p.name.split("=", 1)[1] for p in (Path(root) / "snapshots" / "addresses").glob("period=*"))
+    if not periods:
+        raise ValueError(f"{root} 中没有样例城市的月度快照（snapshots/addresses/period=YYYY-MM）")
+    return Timeline(periods[-1])
+
+
+def _read_city(root: Path, timeline: Timeline = REFERENCE) -> dict:
     """The current state of the datasets delivered, read back from the files the catalog entries point at."""
-    from cimlib.demo import _ENTRIES
+    from cimlib.demo import _ENTRIES, entry_path
 
     def path(name):
-        return root / _ENTRIES[name][3]
+        return root / entry_path(name, timeline)
 
     units_dtype = dict.fromkeys(_ENTRIES["units"][9]["dtype"] + ["unit_id"], str)
     return {
@@ -216,12 +232,24 @@ def _rename(df: pd.DataFrame, columns: dict, *, lossless: bool = True) -> pd.Dat
     return df.rename(columns={f: s for s, f in columns.items() if f is not None})[list(columns)]
 
 
+_OPTIONAL_FIELDS = ("grid_code",)
+"""Fields delivered only when the plain city has them (北斗网格码: ``cimlib.demo._grid``)."""
+
+
+def _carried(columns: dict, df: pd.DataFrame, text: list | None = None):
+    """The field table without the optional fields the frame does not have (a city written before it had them);
+    with ``text``, also that list of text columns restricted to the columns carried."""
+    out = {s: f for s, f in columns.items() if f not in _OPTIONAL_FIELDS or f in df.columns}
+    return out if text is None else (out, [c for c in text if c in out])
+
+
 # --------------------------------------------------------------------------- 自规: FileGDB
 
 
 _BUILDING_COLUMNS = {"BSM": None, "JZWBH": "building_id", "JZWBM": "building_code", "JZWMC": "name", "建筑用途": "use",
                      "层数": "floors", "建筑高度": "height", "建成年代": "year_built", "SZJD": "street_code",
-                     "SZSQ": "community_code", "MXJB": "model_level", "LOD": "lod", "BZ": None}
+                     "SZSQ": "community_code", "MXJB": "model_level", "LOD": "lod", "北斗网格码": "grid_code",
+                     "BZ": None}
 
 
 def _buildings(root: Path, b: gpd.GeoDataFrame, crs: str) -> dict:
@@ -234,7 +262,8 @@ def _buildings(root: Path, b: gpd.GeoDataFrame, crs: str) -> dict:
     out = b.copy()
     out["BSM"] = np.arange(1, len(b) + 1, dtype="int64")
     out["BZ"] = pd.Series([None] * len(b), dtype="str")
-    out = gpd.GeoDataFrame(_rename(out.drop(columns="geometry"), _BUILDING_COLUMNS), geometry=b.geometry.to_numpy(),
+    columns = _carried(_BUILDING_COLUMNS, b)
+    out = gpd.GeoDataFrame(_rename(out.drop(columns="geometry"), columns), geometry=b.geometry.to_numpy(),
                            crs=b.crs).to_crs(crs)
     rel = "delivery/市自然资源和规划局/自然资源数据.gdb"
     layer = "JZW_建筑物"
@@ -250,7 +279,7 @@ def _buildings(root: Path, b: gpd.GeoDataFrame, crs: str) -> dict:
     finally:
         pyogrio.set_gdal_config_options(dict.fromkeys(config))
     return _file(rel, "buildings", "filegdb", layer=layer, crs=crs, options={"layer": layer}, id_column="building_id",
-                 columns=_BUILDING_COLUMNS, rows=len(out))
+                 columns=columns, rows=len(out))
 
 
 # --------------------------------------------------------------------------- 民政: GBK shapefile, 10-byte names
@@ -270,7 +299,7 @@ _ADMIN_COLUMNS = {"行政区划代码": "area_code", "行政区划名称": "name
                   "区划类型": "kind", "智慧社区": "smart_community", "面积（平方公里）": None}
 
 
-def _admin_areas(root: Path, areas: gpd.GeoDataFrame, crs: str) -> dict:
+def _admin_areas(root: Path, areas: gpd.GeoDataFrame, crs: str, stamp: str) -> dict:
     proj = areas.to_crs(crs)
     df = areas.drop(columns="geometry").copy()
     df["面积（平方公里）"] = np.round(shapely.area(proj.geometry.to_numpy()) / 1e6, 4)
@@ -278,7 +307,7 @@ def _admin_areas(root: Path, areas: gpd.GeoDataFrame, crs: str) -> dict:
     short = {c: _dbf_name(c) for c in df.columns}
     gdf = gpd.GeoDataFrame(df.rename(columns=short), geometry=proj.geometry.to_numpy(), crs=crs)
     rel = "delivery/市民政局/行政区划.shp"
-    write_shapefile(gdf, root / rel, encoding="GBK")
+    write_shapefile(gdf, root / rel, encoding="GBK", stamp=stamp)
     return _file(rel, "admin_areas", "shapefile", crs=crs, encoding="gbk", options={"encoding": "gbk"},
                  id_column="area_code", columns={short[s]: f for s, f in _ADMIN_COLUMNS.items()}, rows=len(gdf))
 
@@ -290,24 +319,25 @@ _ADDRESS_COLUMNS = {"地址编码": "address_id", "上级地址编码": "parent_
                     "地址类型": "address_type", "地址名称": "name", "标准地址": "full_address", "街道代码": "street_code",
                     "社区代码": "community_code", "建筑物编号": "building_id", "门牌号": "door_plate",
                     "区县代码": "county_code", "经度": "lon", "纬度": "lat", "智慧小区": "smart_compound",
-                    "地址状态": None}
+                    "北斗网格码": "grid_code", "地址状态": None}
 _ADDRESS_TEXT = ["地址编码", "上级地址编码", "要素类型", "地址名称", "标准地址", "街道代码", "社区代码", "建筑物编号", "门牌号", "智慧小区",
-                 "区县代码"]
+                 "区县代码", "北斗网格码"]
 
 
-def _addresses(root: Path, a: gpd.GeoDataFrame) -> dict:
+def _addresses(root: Path, a: gpd.GeoDataFrame, period: str) -> dict:
     df = pd.DataFrame(a.drop(columns="geometry"))
     g = a.geometry.to_numpy()
     has = ~shapely.is_missing(g) & ~shapely.is_empty(g)
     if not np.array_equal(np.isfinite(df["lon"].to_numpy(dtype=float)), has):
         raise ValueError("标准地址的经纬度列与几何不一致，无法以经度/纬度列交付")
     df["地址状态"] = "有效"
-    df = _rename(df, _ADDRESS_COLUMNS)
+    columns, text = _carried(_ADDRESS_COLUMNS, df, _ADDRESS_TEXT)
+    df = _rename(df, columns)
     rel = "delivery/市公安局/标准地址.csv"
     write_csv(df, root / rel, encoding="gbk")
-    options = {"encoding": "gbk", "x": "经度", "y": "纬度", "dtype": _ADDRESS_TEXT}
-    return _file(rel, "addresses", "csv", period=PERIOD, crs=CGCS2000, encoding="gbk", options=options,
-                 id_column="address_id", columns=_ADDRESS_COLUMNS, rows=len(df))
+    options = {"encoding": "gbk", "x": "经度", "y": "纬度", "dtype": text}
+    return _file(rel, "addresses", "csv", period=period, crs=CGCS2000, encoding="gbk", options=options,
+                 id_column="address_id", columns=columns, rows=len(df))
 
 
 # --------------------------------------------------------------------------- 公安: 实有人口 (Excel, title row)
@@ -319,7 +349,8 @@ _PERSON_COLUMNS = {"序号": None, "人员编号": "person_id", "姓名": "name"
 _PERSON_VALUES = {"gender": {"1": "男", "2": "女"}, "registration": {"1": "户籍人口", "2": "流动人口"}}
 
 
-def _persons(root: Path, p: pd.DataFrame, own: pd.DataFrame, info: dict, areas: gpd.GeoDataFrame):
+def _persons(root: Path, p: pd.DataFrame, own: pd.DataFrame, info: dict, areas: gpd.GeoDataFrame, period: str,
+             stamp: str):
     texts = _own_texts(own, "persons", p["person_id"])
     street = pd.Series(areas["name"].to_numpy(), index=areas["area_code"].to_numpy())
     street = street[~street.index.duplicated()]
@@ -333,10 +364,10 @@ def _persons(root: Path, p: pd.DataFrame, own: pd.DataFrame, info: dict, areas: 
     df["所属街道"] = street_name
     df["所属派出所"] = pd.Series(street_name, dtype="str").str.replace(r"(街道|镇|乡)$", "", regex=True) + "派出所"
     df = _rename(df, _PERSON_COLUMNS, lossless=False)  # no address id, house or area codes: as 公安 keeps it
-    title = f"{info['name']}实有人口登记表（{PERIOD[:4]}年{int(PERIOD[5:])}月）"
+    title = f"{info['name']}实有人口登记表（{period[:4]}年{int(period[5:])}月）"
     rel, fmt, options = _register_file(root, "市公安局/实有人口", df, "实有人口", title,
-                                       ["人员编号", "公民身份号码", "联系电话"])
-    entry = _file(rel, "persons", fmt, layer=options.get("sheet"), period=PERIOD,
+                                       ["人员编号", "公民身份号码", "联系电话"], stamp)
+    entry = _file(rel, "persons", fmt, layer=options.get("sheet"), period=period,
                   encoding="gbk" if fmt == "csv" else None, options=options, id_column="person_id",
                   columns=_PERSON_COLUMNS, values=_PERSON_VALUES, rows=len(df))
     return entry, _truth_texts("persons", p["person_id"], texts)
@@ -354,24 +385,26 @@ def _code(values: pd.Series, table: dict) -> pd.Series:
 _HOUSE_COLUMNS = {"房屋编号": "house_id", "房屋代码": "house_code", "不动产单元号": "bdcdyh", "楼栋编号": "building_id",
                   "楼栋编码": "building_code", "所在楼层": "floor", "房号": "room_no", "建筑面积(平方米)": "area_m2",
                   "房屋用途": "use", "街道代码": "street_code", "社区代码": "community_code", "地址编码": "address_id",
-                  "房屋地址": "address_text", "产权类型": None}
-_HOUSE_TEXT = ["房屋编号", "房屋代码", "不动产单元号", "楼栋编号", "楼栋编码", "房号", "街道代码", "社区代码", "地址编码"]
+                  "房屋地址": "address_text", "北斗网格码": "grid_code", "产权类型": None}
+_HOUSE_TEXT = ["房屋编号", "房屋代码", "不动产单元号", "楼栋编号", "楼栋编码", "房号", "街道代码", "社区代码", "地址编码",
+               "北斗网格码"]
 
 
-def _houses(root: Path, h: pd.DataFrame, ctx, rng):
+def _houses(root: Path, h: pd.DataFrame, ctx, rng, period: str):
     texts = ctx.texts(h["address_id"], rng, _HOUSE_FORMS, [], street_code=h["street_code"])
     df = h.copy()
     df["address_text"] = texts["text"].to_numpy()
     df["产权类型"] = np.array(["商品房", "房改房", "自建房", "公租房", "安置房"])[
         rng.choice(5, len(h), p=[0.55, 0.12, 0.2, 0.05, 0.08])]
-    df = _rename(df, _HOUSE_COLUMNS)
+    columns, text = _carried(_HOUSE_COLUMNS, df, _HOUSE_TEXT)
+    df = _rename(df, columns)
     rel = "delivery/市住房和城乡建设局/实有房屋.csv"
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, sep="|", encoding="gbk", lineterminator="\n")
-    options = {"encoding": "gbk", "sep": "|", "dtype": _HOUSE_TEXT}
-    entry = _file(rel, "houses", "csv", period=PERIOD, encoding="gbk", options=options, id_column="house_id",
-                  columns=_HOUSE_COLUMNS, rows=len(df))
+    options = {"encoding": "gbk", "sep": "|", "dtype": text}
+    entry = _file(rel, "houses", "csv", period=period, encoding="gbk", options=options, id_column="house_id",
+                  columns=columns, rows=len(df))
     return entry, _truth_texts("houses", h["house_id"], texts)
 
 
@@ -402,7 +435,7 @@ _UNIT_COLUMNS = {"主体身份代码": "unit_id", "统一社会信用代码": "u
                  "登记机关": None, "登记状态": None}
 
 
-def _units(root: Path, u: pd.DataFrame, own: pd.DataFrame, rng, info: dict):
+def _units(root: Path, u: pd.DataFrame, own: pd.DataFrame, rng, info: dict, period: str, stamp: str):
     texts = _own_texts(own, "units", u["unit_id"])
     df = u.copy()
     df["employees"] = pd.to_numeric(df["employees"]).astype("int64")
@@ -413,21 +446,22 @@ def _units(root: Path, u: pd.DataFrame, own: pd.DataFrame, rng, info: dict):
         rng.integers(0, 4, len(u))]
     df = _rename(df, _UNIT_COLUMNS, lossless=False)  # no address id or area codes: as 市场监管 keeps it
     rel, fmt, options = _register_file(root, "市市场监督管理局/实有单位", df, "市场主体", None,
-                                       ["主体身份代码", "统一社会信用代码", "联系电话"])
-    entry = _file(rel, "units", fmt, layer=options.get("sheet"), period=PERIOD,
+                                       ["主体身份代码", "统一社会信用代码", "联系电话"], stamp)
+    entry = _file(rel, "units", fmt, layer=options.get("sheet"), period=period,
                   encoding="gbk" if fmt == "csv" else None, options=options, id_column="unit_id",
                   columns=_UNIT_COLUMNS, rows=len(df))
     return entry, _truth_texts("units", u["unit_id"], texts)
 
 
-def _register_file(root: Path, stem: str, df: pd.DataFrame, sheet: str, title: str | None, text: list[str]):
+def _register_file(root: Path, stem: str, df: pd.DataFrame, sheet: str, title: str | None, text: list[str],
+                   stamp: str = FIXED_DATE):
     """Write a register as Excel (GBK CSV when a sheet cannot hold it); return ``(path, format, options)``."""
     if len(df) + 2 > EXCEL_MAX_ROWS:
         rel = f"delivery/{stem}.csv"
         write_csv(df, root / rel, encoding="gbk")
         return rel, "csv", {"encoding": "gbk", "dtype": text}
     rel = f"delivery/{stem}.xlsx"
-    _write_workbook(df, root / rel, sheet, title)
+    _write_workbook(df, root / rel, sheet, title, stamp)
     options = {"sheet": sheet}
     if title:
         options["header"] = 1
@@ -435,7 +469,7 @@ def _register_file(root: Path, stem: str, df: pd.DataFrame, sheet: str, title: s
     return rel, "xlsx", options
 
 
-def _write_workbook(df: pd.DataFrame, path: Path, sheet: str, title: str | None) -> None:
+def _write_workbook(df: pd.DataFrame, path: Path, sheet: str, title: str | None, stamp: str = FIXED_DATE) -> None:
     """An Excel workbook as an office exports it (optional merged title row above the header), byte-reproducible."""
     import datetime as dt
 
@@ -457,25 +491,24 @@ def _write_workbook(df: pd.DataFrame, path: Path, sheet: str, title: str | None)
         cols.append(values)
     for row in zip(*cols):
         ws.append(row)
-    stamp = dt.datetime.fromisoformat(FIXED_DATE)
-    book.properties.created = book.properties.modified = stamp
+    book.properties.created = book.properties.modified = dt.datetime.fromisoformat(stamp)
     book.properties.creator = book.properties.lastModifiedBy = "cim demo"
     buf = io.BytesIO()
     book.save(buf)
-    _fixed_zip(buf.getvalue(), path)
+    _fixed_zip(buf.getvalue(), path, stamp)
 
 
-def _fixed_zip(data: bytes, path: Path) -> None:
+def _fixed_zip(data: bytes, path: Path, stamp: str = FIXED_DATE) -> None:
     """Rewrite a workbook's zip with fixed member dates and a fixed ``modified`` stamp (as ``_write.write_xlsx``)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in sorted(src.infolist(), key=lambda i: i.filename):
-            member = zipfile.ZipInfo(info.filename, date_time=(2024, 9, 30, 0, 0, 0))
+            member = zipfile.ZipInfo(info.filename, date_time=zip_date_time(stamp))
             member.compress_type = zipfile.ZIP_DEFLATED
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                stamp = rb"\g<1>" + FIXED_DATE.encode() + rb"T00:00:00Z\2"
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", stamp, body)
+                modified = rb"\g<1>" + stamp.encode() + rb"T00:00:00Z\2"
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", modified, body)
             dst.writestr(member, body)
 
 

@@ -10,6 +10,7 @@ import xarray as xr
 from cimlib.demo._admin import AdminAreas
 from cimlib.demo._geom import sample_points
 from cimlib.demo._names import unique_place_names
+from cimlib.demo._timeline import REFERENCE, Timeline
 
 
 def build_roads(rng: np.random.Generator, admin: AdminAreas, county_code: str) -> gpd.GeoDataFrame:
@@ -56,9 +57,17 @@ def build_roads(rng: np.random.Generator, admin: AdminAreas, county_code: str) -
 LINE_TYPES = ["道路红线", "绿线", "蓝线", "紫线", "黄线", "生态保护红线", "永久基本农田", "城镇开发边界"]
 
 
-def build_control_lines(rng: np.random.Generator, admin: AdminAreas, roads: gpd.GeoDataFrame, county_code: str) -> gpd.GeoDataFrame:
+def build_control_lines(rng: np.random.Generator, admin: AdminAreas, roads: gpd.GeoDataFrame, county_code: str,
+                        timeline: Timeline = REFERENCE) -> gpd.GeoDataFrame:
     """城市控制线 polygons: red (road) lines, green, blue, purple and yellow lines, ecological red line, permanent
-    basic farmland and the urban development boundary (CIM 基础平台技术导则, 规划管控 layer)."""
+    basic farmland and the urban development boundary (CIM 基础平台技术导则, 规划管控 layer).
+
+    Approved 2023-06-30 under documents of 2021–2023 on the reference timeline; both move with ``timeline`` (the
+    documents' years with the approval's year, so none is dated after the approval)."""
+    approved = timeline.date("2023-06-30")
+
+    def y(year: int) -> int:
+        return year + int(approved[:4]) - 2023
     region = admin.areas.geometry.iloc[0]
     central = admin.central_area
     outer = shapely.difference(region, central)
@@ -73,20 +82,20 @@ def build_control_lines(rng: np.random.Generator, admin: AdminAreas, roads: gpd.
                 rows.append((kind, g, doc))
 
     main = roads[roads["road_class"] != "公路"]
-    add("道路红线", shapely.buffer(main.geometry.to_numpy(), main["width_m"].to_numpy() / 2, cap_style="flat"), "随政规〔2023〕12号")
-    add("绿线", shapely.buffer(shapely.points(sample_points(central, 12, rng)), rng.uniform(80, 300, 12)), "随政规〔2023〕13号")
+    add("道路红线", shapely.buffer(main.geometry.to_numpy(), main["width_m"].to_numpy() / 2, cap_style="flat"), f"随政规〔{y(2023)}〕12号")
+    add("绿线", shapely.buffer(shapely.points(sample_points(central, 12, rng)), rng.uniform(80, 300, 12)), f"随政规〔{y(2023)}〕13号")
     river = shapely.LineString(sample_points(region, 5, rng)[np.argsort(sample_points(region, 5, rng)[:, 0])])
-    add("蓝线", [shapely.buffer(river, 60.0)], "随政规〔2022〕7号")
-    add("紫线", [shapely.Point(admin.center).buffer(400.0)], "随政规〔2021〕3号")
-    add("黄线", shapely.buffer(shapely.points(sample_points(central, 6, rng)), rng.uniform(50, 120, 6)), "随政规〔2023〕14号")
-    add("生态保护红线", shapely.buffer(shapely.points(sample_points(outer, 4, rng)), 0.08 * admin.radius), "鄂政函〔2022〕88号")
-    add("永久基本农田", shapely.buffer(shapely.points(sample_points(outer, 10, rng)), 0.04 * admin.radius), "鄂自然资发〔2022〕21号")
-    add("城镇开发边界", [shapely.buffer(central, 800.0)], "鄂政函〔2023〕35号")
+    add("蓝线", [shapely.buffer(river, 60.0)], f"随政规〔{y(2022)}〕7号")
+    add("紫线", [shapely.Point(admin.center).buffer(400.0)], f"随政规〔{y(2021)}〕3号")
+    add("黄线", shapely.buffer(shapely.points(sample_points(central, 6, rng)), rng.uniform(50, 120, 6)), f"随政规〔{y(2023)}〕14号")
+    add("生态保护红线", shapely.buffer(shapely.points(sample_points(outer, 4, rng)), 0.08 * admin.radius), f"鄂政函〔{y(2022)}〕88号")
+    add("永久基本农田", shapely.buffer(shapely.points(sample_points(outer, 10, rng)), 0.04 * admin.radius), f"鄂自然资发〔{y(2022)}〕21号")
+    add("城镇开发边界", [shapely.buffer(central, 800.0)], f"鄂政函〔{y(2023)}〕35号")
     kinds, geoms, docs = zip(*rows)
     n = len(rows)
     return gpd.GeoDataFrame({"line_id": [f"{county_code}K{i + 1:04d}" for i in range(n)], "line_type": list(kinds),
                              "name": [f"{k}{i + 1}" for i, k in enumerate(kinds)], "doc_no": list(docs),
-                             "approved": "2023-06-30"}, geometry=list(geoms), crs=admin.areas.crs)
+                             "approved": approved}, geometry=list(geoms), crs=admin.areas.crs)
 
 
 def build_dem(rng: np.random.Generator, outline_lonlat: shapely.Geometry, step: float, truth) -> xr.DataArray:

@@ -1,5 +1,9 @@
 """工程建设项目 (the project list): projects approved 2019-01 … 2024-09 across the county, with injected defects.
 
+Dates are those of the reference timeline; on another timeline (:mod:`cimlib.demo._timeline`) every date moves with
+it (approvals drawn in the reference frame, then moved; start and completion counted from the moved approval; the
+last day is the timeline's), and the digital share by year follows the moved years.
+
 A static dataset (no monthly snapshots): the approval, start and completion dates carry the history. Each project
 is a point inside a community (street and community codes are those of the community the point falls in), with a
 type (房屋建筑 60%, 市政基础设施 20%, 交通 12%, 水利 8%), a building area (房屋建筑: tens of thousands of m²; other
@@ -24,9 +28,10 @@ import pandas as pd
 import shapely
 
 from cimlib.codes.divisions import MUNICIPALITIES, reference_table
+from cimlib.codes.projects import YEAR_RANGE
 from cimlib.demo._defects import Truth, n_defects, pick
 from cimlib.demo._names import PLACE_WORDS
-from cimlib.demo._scale import PERIODS
+from cimlib.demo._timeline import REFERENCE, Timeline
 from cimlib.geo import CGCS2000
 
 FIRST_DAY = "2019-01-01"
@@ -46,8 +51,24 @@ NAME_KINDS = {
 BAD_FLAG_VALUES = ["待定", "不详", "√", "已申报"]
 FLAG_COLUMNS = ("digital_pilot", "digital_construction", "integrated")
 
-FACT_PERIODS = tuple(f"{y}-12" for y in range(2019, 2024)) + tuple(PERIODS)
-"""The months ``facts.json`` records the project metrics for (every December 2019–2023, and 2024-01 … 2024-09)."""
+def fact_periods(timeline: Timeline = REFERENCE) -> tuple[str, ...]:
+    """The months ``facts.json`` records the project metrics for: every December from the year of the first possible
+    approval (:data:`FIRST_DAY` moved) before the registers' months, then those months."""
+    first_year = int(timeline.date(FIRST_DAY)[:4])
+    periods = timeline.periods
+    decembers = tuple(f"{y:04d}-12" for y in range(first_year, int(periods[0][:4]) + 1) if f"{y:04d}-12" < periods[0])
+    return decembers + tuple(periods)
+
+
+FACT_PERIODS = fact_periods(REFERENCE)
+"""The months of the reference timeline (every December 2019–2023, and 2024-01 … 2024-09)."""
+
+
+def _digital_share(years: np.ndarray, timeline: Timeline) -> np.ndarray:
+    """:data:`DIGITAL_SHARE_BY_YEAR` of each (moved) approval year: the reference year it stands for, clamped to
+    the table's years."""
+    ref = np.clip(np.asarray(years, dtype=np.int64) - timeline.years, min(DIGITAL_SHARE_BY_YEAR), max(DIGITAL_SHARE_BY_YEAR))
+    return np.array([DIGITAL_SHARE_BY_YEAR[int(y)] for y in ref])
 
 
 def _points_in(rng: np.random.Generator, polys: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -89,8 +110,8 @@ def _fmt(d: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: dict, n: int, truth: Truth
-                   ) -> tuple[gpd.GeoDataFrame, dict]:
+def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: dict, n: int, truth: Truth,
+                   timeline: Timeline = REFERENCE) -> tuple[gpd.GeoDataFrame, dict]:
     """The project list (EPSG:4490 points) and its facts.
 
     Parameters
@@ -105,6 +126,8 @@ def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: d
         Number of projects.
     truth : Truth
         Receives the injected defects.
+    timeline : Timeline
+        The city's months (default the reference: approvals 2019-01-01 … 2024-09-30).
 
     Returns
     -------
@@ -119,6 +142,8 @@ def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: d
 
     first, last = np.datetime64(FIRST_DAY, "D"), np.datetime64(LAST_DAY, "D")
     approval = np.sort(first + rng.integers(0, (last - first).astype(int) + 1, n).astype("timedelta64[D]"))
+    approval = timeline.dates(approval)  # drawn in the reference frame, moved (monotone: still sorted)
+    last = np.datetime64(timeline.date(LAST_DAY), "D")
     year = approval.astype("datetime64[Y]").astype(int) + 1970
     start = approval + rng.integers(20, 241, n).astype("timedelta64[D]")
     completion = start + rng.integers(240, 1001, n).astype("timedelta64[D]")
@@ -132,12 +157,13 @@ def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: d
     area[small] = np.round(rng.uniform(200, 3_000, int(small.sum())), 1)
 
     pilot = rng.random(n) < PILOT_SHARE
-    digital = pilot | (rng.random(n) < np.array([DIGITAL_SHARE_BY_YEAR[int(y)] for y in year]))
+    digital = pilot | (rng.random(n) < _digital_share(year, timeline))
     integrated = building & (rng.random(n) < INTEGRATED_SHARE)
 
     own, other = _approving(info)
     division = np.where(rng.random(n) < 0.8, own, other)
-    code_year = year - (rng.random(n) < 0.15)
+    # the platform's codes begin in 2015: an older approval (a timeline far back) got its code then
+    code_year = np.maximum(year - (rng.random(n) < 0.15), YEAR_RANGE[0])
     kind = rng.choice(["01", "02", "03"], size=n, p=[0.3, 0.1, 0.6])
     serial = rng.choice(1_000_000, size=n, replace=False)
     industry = np.array([INDUSTRY[t] for t in ptype])
@@ -217,22 +243,24 @@ def build_projects(rng: np.random.Generator, areas_ll: gpd.GeoDataFrame, info: d
         "building_area_m2": area_out, **flag_text, **text,
         "street_code": street_code, "community_code": comm_code,
     }, geometry=geom, crs=CGCS2000)
-    facts = project_facts(ids, approval, building, area, pilot, digital, integrated, street_code, unusable)
+    facts = project_facts(ids, approval, building, area, pilot, digital, integrated, street_code, unusable, timeline)
     return gdf, facts
 
 
-def project_facts(ids, approval, building, area, pilot, digital, integrated, street_code, unusable) -> dict:
+def project_facts(ids, approval, building, area, pilot, digital, integrated, street_code, unusable,
+                  timeline: Timeline = REFERENCE) -> dict:
     """What the metrics must give, from the generator's own arrays (the records left out removed).
 
     ``by_period[YYYY-MM]`` (county level, at the month's end): ``approved`` and ``pilots`` (projects approved by
     then, those flagged pilot), ``building_area_m2`` and ``integrated_area_m2`` (房屋建筑 and integrated area
     approved by then, m²), ``year_projects`` and ``year_digital`` (approved in the calendar year up to the month's
-    end, those using 数字化建造), ``year_building_area_m2`` and ``year_integrated_area_m2``; ``approved_by_street``
-    at 2024-09; ``excluded``: the ids of the records left out; ``count``: all records.
+    end, those using 数字化建造), ``year_building_area_m2`` and ``year_integrated_area_m2``, for every month of
+    :func:`fact_periods`; ``approved_by_street`` at the timeline's last day (2024-09-30 on the reference);
+    ``excluded``: the ids of the records left out; ``count``: all records.
     """
     keep = ~unusable
     out = {}
-    for period in FACT_PERIODS:
+    for period in fact_periods(timeline):
         month = pd.Period(period, freq="M")
         end = np.datetime64(month.end_time.date(), "D")
         first = np.datetime64(f"{month.year:04d}-01-01", "D")
@@ -245,7 +273,7 @@ def project_facts(ids, approval, building, area, pilot, digital, integrated, str
             "year_building_area_m2": float(area[yr & building].sum()),
             "year_integrated_area_m2": float(area[yr & integrated & building].sum()),
         }
-    last = keep & (approval <= np.datetime64(LAST_DAY, "D"))
+    last = keep & (approval <= np.datetime64(timeline.date(LAST_DAY), "D"))
     streets = pd.Series(street_code[last]).value_counts().sort_index()
     return {"count": int(len(ids)), "excluded": sorted(str(i) for i in np.asarray(ids)[unusable]),
             "first_approval": str(approval.min()) if len(approval) else None,

@@ -2,7 +2,7 @@
 
 Every register record carries its life cycle: the month it entered the register (``entry_period``) and the month
 it was put on the map / linked / coded (``mapped_period``; empty when never). Monthly snapshots are cut from these,
-so progress over 2024-01..2024-09 is real data, not a typed series.
+so progress over the city's 9 months (2024-01..2024-09 on the reference timeline) is real data, not a typed series.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cimlib.demo._admin import AdminAreas
 from cimlib.demo._defects import Truth, n_defects, pick
 from cimlib.demo._geom import sample_points
 from cimlib.demo._names import COMPOUND_SUFFIX, ORG_KIND, ORG_WORDS, ROAD_SUFFIX, person_names, phone_numbers, unique_place_names
-from cimlib.demo._scale import PERIODS
+from cimlib.demo._timeline import REFERENCE, Timeline
 
 # share of the January backlog that is on the map (geocoded / linked / coded) by the end of each month
 _PROGRESS = np.array([0.34, 0.41, 0.49, 0.56, 0.63, 0.72, 0.82, 0.91, 1.0])
@@ -44,22 +44,22 @@ class Registers:
     true_address: dict = field(default_factory=dict)  # persons/units -> address_id before defects were injected
 
 
-def _lifecycle(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Entry and mapped period of ``n`` records (mapped is never before entry)."""
-    periods = np.array(PERIODS)
+def _lifecycle(rng: np.random.Generator, n: int, periods: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Entry and mapped period of ``n`` records among ``periods`` (mapped is never before entry)."""
+    periods = np.array(periods)
     backlog = rng.random(n) < _BACKLOG_SHARE
-    entry_i = np.where(backlog, 0, rng.integers(1, len(PERIODS), n))
+    entry_i = np.where(backlog, 0, rng.integers(1, len(periods), n))
     mapped_backlog = np.searchsorted(_PROGRESS, rng.random(n), side="right")
     lag = rng.choice([0, 0, 0, 0, 0, 0, 0, 1, 1, 2], n)
     mapped_i = np.where(backlog, mapped_backlog, entry_i + lag)
     mapped_i = np.maximum(mapped_i, entry_i)
-    mapped = np.where(mapped_i < len(PERIODS), periods[np.minimum(mapped_i, len(PERIODS) - 1)], "")
+    mapped = np.where(mapped_i < len(periods), periods[np.minimum(mapped_i, len(periods) - 1)], "")
     return periods[entry_i], mapped
 
 
-def _entry_after_parent(addresses: pd.DataFrame, entry: np.ndarray) -> np.ndarray:
+def _entry_after_parent(addresses: pd.DataFrame, entry: np.ndarray, periods: tuple) -> np.ndarray:
     """An address element cannot enter the register before its parent: push each entry to its parent's or later."""
-    periods = np.array(PERIODS)
+    periods = np.array(periods)
     ei = np.searchsorted(periods, entry)
     pos = pd.Index(addresses["address_id"]).get_indexer(addresses["parent_id"])
     has = pos >= 0
@@ -101,32 +101,34 @@ def _ids(prefix: str, n: int, start: int = 1, width: int = 8) -> np.ndarray:
 
 
 def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.GeoDataFrame, county_info: dict,
-                    n_addresses: int, n_houses: int, n_persons: int, n_units: int, truth: Truth) -> Registers:
-    """Generate the four registers consistently with the buildings and the admin areas."""
+                    n_addresses: int, n_houses: int, n_persons: int, n_units: int, truth: Truth,
+                    timeline: Timeline = REFERENCE) -> Registers:
+    """Generate the four registers consistently with the buildings and the admin areas, over ``timeline``'s months."""
     county_code = county_info["code"]
+    periods = timeline.periods
     real = buildings[~buildings["building_id"].str.endswith("D")].reset_index(drop=True)
     houses = _houses(rng, real, county_code, n_houses)
     addresses, house_addr = _addresses(rng, admin, real, houses, county_info, n_addresses)
     houses["address_id"] = house_addr
-    persons = _persons(rng, houses, county_code, n_persons)
+    persons = _persons(rng, houses, county_code, n_persons, timeline)
     units = _units(rng, real, addresses, county_code, n_units)
 
     life = []
     on_map = addresses["address_type"].isin(ON_MAP_TYPES).to_numpy()
-    entry, mapped = _lifecycle(rng, len(addresses))
-    entry[~on_map], mapped[~on_map] = PERIODS[0], PERIODS[0]
-    entry = _entry_after_parent(addresses, entry)
-    # 增量地址 (buildings and rooms registered after January) come out of the production pipeline geocoded
-    produced = addresses["address_type"].isin(["建筑物", "户室"]).to_numpy() & (entry > PERIODS[0])
+    entry, mapped = _lifecycle(rng, len(addresses), periods)
+    entry[~on_map], mapped[~on_map] = periods[0], periods[0]
+    entry = _entry_after_parent(addresses, entry, periods)
+    # 增量地址 (buildings and rooms registered after the first month) come out of the production pipeline geocoded
+    produced = addresses["address_type"].isin(["建筑物", "户室"]).to_numpy() & (entry > periods[0])
     mapped[produced] = entry[produced]
     mapped = np.where((mapped != "") & (mapped < entry), entry, mapped)
     addresses["entry_period"], addresses["mapped_period"] = entry, mapped
     for name, df in (("houses", houses), ("persons", persons), ("units", units)):
-        e, m = _lifecycle(rng, len(df))
+        e, m = _lifecycle(rng, len(df), periods)
         df["entry_period"], df["mapped_period"] = e, m
 
-    addresses = _inject_addresses(rng, addresses, admin, truth)
-    houses = _inject_houses(rng, houses, truth)
+    addresses = _inject_addresses(rng, addresses, admin, truth, periods[-1])
+    houses = _inject_houses(rng, houses, truth, periods[-1])
     # houses of buildings whose code was duplicated carry a code that now names two buildings
     dup_buildings = real.loc[real["building_code"].duplicated(keep=False), "building_id"]
     truth.add("houses", houses.loc[houses["building_id"].isin(dup_buildings), "house_id"].to_numpy(), "ambiguous_building_code")
@@ -303,7 +305,7 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     return gdf, house_addr
 
 
-def _persons(rng, houses: pd.DataFrame, county_code: str, n: int) -> pd.DataFrame:
+def _persons(rng, houses: pd.DataFrame, county_code: str, n: int, timeline: Timeline = REFERENCE) -> pd.DataFrame:
     res = np.flatnonzero((houses["use"] == "住宅").to_numpy())
     if len(res) == 0:
         res = np.arange(len(houses))
@@ -313,8 +315,10 @@ def _persons(rng, houses: pd.DataFrame, county_code: str, n: int) -> pd.DataFram
     local_code = county_code if county_code[4] != "7" else county_code[:4] + "01"
     local = rng.random(n) < 0.8
     birthplace = np.where(local, local_code, areas[rng.integers(0, len(areas), n)])
+    # born 1940-01-01 … 2023-12-30 in the reference frame (nobody born after the registers' last month), moved
+    # with the timeline
     days = rng.integers(0, (pd.Timestamp("2023-12-31") - pd.Timestamp("1940-01-01")).days, n)
-    birth = (np.datetime64("1940-01-01") + days.astype("timedelta64[D]")).astype("datetime64[D]")
+    birth = timeline.dates((np.datetime64("1940-01-01") + days.astype("timedelta64[D]")).astype("datetime64[D]"))
     ymd = pd.Series(birth.astype(str)).str.replace("-", "", regex=False).to_numpy()
     seq = rng.integers(0, 1000, n)
     body = _cat(birthplace, ymd, pd.Series(seq.astype(str)).str.zfill(3))
@@ -375,7 +379,7 @@ def _dup_pairs(rng, n: int, k: int, taken: np.ndarray) -> np.ndarray:
     return pick(rng, np.arange(n), 2 * k, taken).reshape(-1, 2) if n >= 4 * k else np.empty((0, 2), dtype=int)
 
 
-def _inject_addresses(rng, a: gpd.GeoDataFrame, admin: AdminAreas, truth: Truth) -> gpd.GeoDataFrame:
+def _inject_addresses(rng, a: gpd.GeoDataFrame, admin: AdminAreas, truth: Truth, last: str) -> gpd.GeoDataFrame:
     n = len(a)
     taken = np.zeros(n, dtype=bool)
     targets = np.flatnonzero(a["address_type"].isin(["建筑物", "户室"]).to_numpy())
@@ -392,7 +396,7 @@ def _inject_addresses(rng, a: gpd.GeoDataFrame, admin: AdminAreas, truth: Truth)
             inner = shapely.buffer(streets.geometry.iloc[k], -30.0)  # well inside the other street
             pts[other == k] = sample_points(inner if inner.area > 0 else streets.geometry.iloc[k], int((other == k).sum()), rng)
         a.loc[out, "geometry"] = shapely.points(pts)
-        a.loc[out, "mapped_period"] = a.loc[out, "mapped_period"].replace("", PERIODS[-1]).to_numpy()  # geocoded, wrongly
+        a.loc[out, "mapped_period"] = a.loc[out, "mapped_period"].replace("", last).to_numpy()  # geocoded, wrongly
         truth.add("addresses", ids[out], "address_outside_street")
 
     miss = pick(rng, targets, n_defects(len(targets), ADDRESS_RATES["missing_coordinates"]), taken)
@@ -431,7 +435,7 @@ def _inject_persons(rng, p: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     return p
 
 
-def _inject_houses(rng, h: pd.DataFrame, truth: Truth) -> pd.DataFrame:
+def _inject_houses(rng, h: pd.DataFrame, truth: Truth, last: str) -> pd.DataFrame:
     n = len(h)
     taken = np.zeros(n, dtype=bool)
     ids = h["house_id"].to_numpy()
@@ -447,7 +451,7 @@ def _inject_houses(rng, h: pd.DataFrame, truth: Truth) -> pd.DataFrame:
     carried = np.flatnonzero(dup_b & pd.Series(h["house_code"]).duplicated(keep=False).to_numpy())
     truth.add("houses", ids[carried], "duplicate_code")
     coded = np.concatenate([bad, pairs.ravel(), carried])  # a wrong or duplicated code must be there at the last period
-    h.loc[coded, "mapped_period"] = h.loc[coded, "mapped_period"].replace("", PERIODS[-1]).to_numpy()
+    h.loc[coded, "mapped_period"] = h.loc[coded, "mapped_period"].replace("", last).to_numpy()
     dups = np.concatenate([pairs.ravel(), carried])
     _same_life(h, dups, h["house_code"].to_numpy()[dups], mapped_too=True)
     nob = pick(rng, np.arange(n), n_defects(n, HOUSE_RATES["house_no_building"]), taken)

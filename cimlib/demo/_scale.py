@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PERIODS = tuple(f"2024-{m:02d}" for m in range(1, 10))
-"""Monthly snapshot periods of the registers (the programme's 2024 work plan, January to September)."""
+from cimlib.demo._timeline import REFERENCE
 
-SENSOR_PERIOD = "2024-09"
+PERIODS = REFERENCE.periods
+"""Monthly snapshot periods of the reference timeline (2024-01 … 2024-09). A city's own months are its
+:class:`~cimlib.demo._timeline.Timeline`'s ``periods``: use those (``truth/facts.json["periods"]``)."""
+
+SENSOR_PERIOD = REFERENCE.sensor_period
 
 
 @dataclass(frozen=True)

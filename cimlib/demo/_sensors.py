@@ -115,7 +115,7 @@ def _type_index(codes) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 def make_devices(rng: np.random.Generator, roads: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
-                 n_devices: int, county_code: str, projected_crs: str) -> gpd.GeoDataFrame:
+                 n_devices: int, county_code: str, projected_crs: str, timeline=None) -> gpd.GeoDataFrame:
     """Place ``n_devices`` sensing devices on the roads of the county.
 
     Each device's road is drawn with probability proportional to road length (utility-tunnel sensors
@@ -137,6 +137,9 @@ def make_devices(rng: np.random.Generator, roads: gpd.GeoDataFrame, streets: gpd
         6-digit county code, the prefix of the device ids (``"421303-WP-000123"``).
     projected_crs : str
         Metric CRS for placement, e.g. ``"EPSG:4547"``.
+    timeline : cimlib.demo._timeline.Timeline, optional
+        The city's months (default the reference). Install dates are drawn between 2019-01-01 and 2024-08-31 (the
+        month before the readings) in the reference frame and moved with it.
 
     Returns
     -------
@@ -225,7 +228,10 @@ def make_devices(rng: np.random.Generator, roads: gpd.GeoDataFrame, streets: gpd
                             np.char.add("-", np.char.zfill(seq.astype(str), 6)))
     first_day, last_day = dt.date(2019, 1, 1), dt.date(2024, 8, 31)
     offsets = rng.integers(0, (last_day - first_day).days + 1, n)
-    install = (np.datetime64(first_day) + offsets.astype("timedelta64[D]")).astype(object)
+    install = np.datetime64(first_day) + offsets.astype("timedelta64[D]")
+    if timeline is not None:
+        install = timeline.dates(install)
+    install = install.astype(object)
     out = gpd.GeoDataFrame(
         {
             "device_id": device_id.astype(object),

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cimlib.demo._defects import Truth
+from cimlib.demo._timeline import REFERENCE, Timeline
 
 STAGES = [
     ("自规提名", "市自然资源和规划局"),
@@ -19,13 +20,15 @@ RETURN_REASONS = ["地址要素缺失", "门牌号重复", "坐标偏离建筑�
 FIRST_FAIL_RATE = 0.04
 
 
-def build_pipeline(rng: np.random.Generator, addresses: pd.DataFrame, truth: Truth) -> pd.DataFrame:
-    """One row per address × stage × attempt for the addresses produced in 2024-02..2024-09.
+def build_pipeline(rng: np.random.Generator, addresses: pd.DataFrame, truth: Truth, first_period: str = REFERENCE.periods[0]
+                   ) -> pd.DataFrame:
+    """One row per address × stage × attempt for the addresses produced after ``first_period`` (the registers'
+    first month: 2024-02..2024-09 on the reference timeline), finished inside the month they entered the register.
 
     A share of addresses is returned (退回) at one stage on first submission and passes on the second; these are
     the ones that fail 增量地址生产合格率 (defect ``first_submission_failed``).
     """
-    new = addresses[addresses["address_type"].isin(["建筑物", "户室"]) & (addresses["entry_period"] > "2024-01")]
+    new = addresses[addresses["address_type"].isin(["建筑物", "户室"]) & (addresses["entry_period"] > first_period)]
     n = len(new)
     ids = new["address_id"].to_numpy()
     month_start = pd.to_datetime(new["entry_period"].to_numpy(), format="%Y-%m").to_numpy()
@@ -99,11 +102,23 @@ TASKS = [
 ]
 
 
-def build_tasks(rng: np.random.Generator, county_code: str, as_of: str = "2024-09-30") -> pd.DataFrame:
-    """The programme's task list (任务清单) with department, deadline, status and completion date."""
+MILESTONES = ("2024-03-31", "2024-06-30", "2024-09-30")
+"""The programme's nodes in the reference frame: a task belongs to the first node on or after its deadline."""
+
+
+def build_tasks(rng: np.random.Generator, county_code: str, timeline: Timeline = REFERENCE, as_of: str | None = None
+                ) -> pd.DataFrame:
+    """The programme's task list (任务清单) with department, deadline, status and completion date.
+
+    Deadlines and the milestone nodes are :data:`TASKS` and :data:`MILESTONES` moved to ``timeline``; a milestone
+    is named from its moved date (``2024年3月节点`` on the reference timeline, ``2021年6月节点`` on one ending 2021-12).
+    ``as_of`` (default the timeline's last day) decides what is done, in progress or not started.
+    """
     n = len(TASKS)
     name, dept, deadline = (np.array(c) for c in zip(*TASKS))
-    deadline = pd.to_datetime(deadline)
+    deadline = pd.to_datetime([timeline.date(d) for d in deadline])
+    as_of = as_of or timeline.date(MILESTONES[-1])
+    nodes = [pd.Timestamp(timeline.date(d)) for d in MILESTONES]
     start = deadline - pd.to_timedelta(rng.integers(60, 200, n), unit="D")
     done = rng.random(n) < 0.7
     late = rng.integers(-20, 25, n)
@@ -114,6 +129,6 @@ def build_tasks(rng: np.random.Generator, county_code: str, as_of: str = "2024-0
         "task_id": [f"{county_code}T{i + 1:03d}" for i in range(n)], "task_name": name, "department": dept,
         "start_date": start.date, "deadline": deadline.date, "status": status, "progress_pct": progress.astype("int64"),
         "completed_date": [d.date() if pd.notna(d) else None for d in completed],
-        "milestone": np.select([deadline <= pd.Timestamp("2024-03-31"), deadline <= pd.Timestamp("2024-06-30")],
-                               ["2024年3月节点", "2024年6月节点"], "2024年9月节点"),
+        "milestone": np.select([deadline <= nodes[0], deadline <= nodes[1]],
+                               [f"{t.year}年{t.month}月节点" for t in nodes[:2]], f"{nodes[2].year}年{nodes[2].month}月节点"),
     })

@@ -96,6 +96,13 @@ METRICS = {m.metric_id: m for m in [
     MetricDef("integrated_project_area", "建筑工业化和信息化融合项目面积（累计）", unit="万平方米"),
     MetricDef("digital_construction_share", "当年批准工程项目采用数字化建造模式比例"),
     MetricDef("integrated_project_share", "当年批准新建建筑中融合项目面积比例"),
+    MetricDef("beidou_grid_rate", "北斗网格码关联率"),
+    MetricDef("facility_coding_rate", "设施赋码率{cls}"),
+    MetricDef("sensor_access_count", "接入的感知设施数（截至月末）", unit="个"),
+    MetricDef("entity_coding_rate", "万物标识编码赋码率{cls}"),
+    MetricDef("records_added", "政务数据新增记录数", unit="条"),
+    MetricDef("demo_zone_fine_model_coverage", "精模覆盖率（CIM示范区）"),
+    MetricDef("pilot_cim_coverage", "CIM基础平台覆盖率（中心城区）"),
 ]}
 """Every metric the workbench computes (see ``docs/metrics.md`` for numerator, denominator and linking)."""
 

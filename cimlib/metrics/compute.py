@@ -80,7 +80,7 @@ class _Run:
         self.tolerance_m = tolerance_m
         self.names = {s: _entry_by_schema(catalog, s) for s in
                       ("admin_areas", "central_area", "buildings", "white_model_extent", "fine_model_extent",
-                       "address_pipeline", *CLASSES)}
+                       "address_pipeline", "demo_zone", "devices", *PLATFORM_LAYERS, *CLASSES)}
         self._static: dict[str, object] = {}
         self._sha: dict[str, str] = {}
         self.problems: list[tuple] = []
@@ -343,7 +343,33 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
 
     rows += _pipeline_rows(run, areas, period, statuses.get("addresses"), frames.get("addresses"), findings.get("addresses"))
     rows += _coverage_rows(run, areas, admin, period, latest)
+    rows += _platform_rows(run, areas, admin, period, latest, statuses.get("addresses"))
+    rows += _grid_rows(run, areas, period, frames, buildings)
     return [r for r in rows if len(r)], evidence, summary, matches
+
+
+def _grid_rows(run: _Run, areas: Areas, period, frames: dict, buildings) -> list[pd.DataFrame]:
+    """北斗网格码关联率 (:mod:`cimlib.metrics.grid`) of the period: its address and house snapshots (in the registers'
+    scope, as read above) with the buildings and devices as delivered; none when no entity dataset carries a
+    ``grid_code`` field."""
+    from cimlib.metrics.grid import GRID_SCHEMAS, grid_counts, grid_rows, in_scope
+    from standards_checks.schemas._grid import GRID_COLUMN
+
+    parts, coded = {}, False
+    for schema in GRID_SCHEMAS:
+        frame = frames.get(schema) if schema in CLASSES else run.static(schema)
+        if frame is None or not run.names.get(schema):
+            continue
+        coded |= GRID_COLUMN in frame
+        if schema in CLASSES:
+            counts = grid_counts(schema, frame, areas.bucket(frame), buildings)
+        else:  # a single file: the same counts every period
+            counts = run.cached(("grid", schema), lambda: grid_counts(schema, in_scope(schema, frame),
+                                                                      areas.bucket(in_scope(schema, frame))))
+        parts[schema] = (run.names[schema], counts)
+    if not coded:
+        return []
+    return [grid_rows(parts, areas, period, lambda deps: run.fingerprint(deps, period))]
 
 
 def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, addr_findings) -> list[pd.DataFrame]:
@@ -412,27 +438,88 @@ def _coverage_rows(run: _Run, areas: Areas, admin, period, latest) -> list[pd.Da
     if geo is None:
         return out
     codes, comms, crs = geo
-    for schema, metric_id in (("white_model_extent", "white_model_coverage"), ("fine_model_extent", "fine_model_coverage"),
-                              ("fine_model_extent", "full_fine_model_coverage")):
+    for schema, metric_id, mask in (("white_model_extent", "white_model_coverage", None),
+                                    ("fine_model_extent", "fine_model_coverage", "central_area"),
+                                    ("fine_model_extent", "full_fine_model_coverage", None),
+                                    ("fine_model_extent", "demo_zone_fine_model_coverage", "demo_zone")):
         extent = run.static(schema)
-        if extent is None:
+        if extent is None or (mask == "demo_zone" and not run.names.get(mask)):  # a city without a 示范区 layer
             continue
         keep = extent_as_of(extent, period, latest)
         if keep is None:
             continue
         deps = {schema, "admin_areas"}
         polys = comms
-        if metric_id == "fine_model_coverage":
-            central = run.static("central_area")
-            if central is None:
-                run.problems.append((period, run.names[schema], "中心城区范围（central_area）不可用：无法计算精模覆盖率"))
+        if mask:
+            polys = _masked(run, comms, crs, mask)
+            if polys is None:
+                what = {"central_area": "中心城区范围（central_area）", "demo_zone": "CIM示范区范围（demo_zone）"}[mask]
+                run.problems.append((period, run.names[schema], f"{what}不可用：无法计算{METRICS[metric_id].name_zh}"))
                 continue
-            polys = run.cached(("central", id(central)), lambda: clip_to(comms, shapely.union_all(project(central, crs))))
-            deps.add("central_area")
+            deps.add(mask)
         ext = run.cached(("extent", schema), lambda: project(extent, crs))[keep]
         cov = area_coverage(codes, polys, ext)
         rows = _rows(metric_id, run.names[schema], cov, "covered_m2", "area_m2", areas, period, run.fingerprint(deps, period))
-        if metric_id == "fine_model_coverage":  # areas outside the central urban area have nothing to cover
+        if mask:  # areas outside the mask have nothing to cover
             rows = rows[rows["denominator"] > 0]
         out.append(rows)
     return out
+
+
+SLIVER_M2 = 1.0
+"""A community whose part inside a mask (中心城区, 示范区) is smaller than this (m²) is a sliver of round-off along the
+mask's border, not part of the masked area."""
+
+
+def _masked(run: _Run, comms: np.ndarray, crs, schema: str):
+    """The communities clipped to a mask layer (中心城区, 示范区), projected, slivers dropped; None when the layer
+    is unusable."""
+    layer = run.static(schema)
+    if layer is None:
+        return None
+
+    def clip():
+        out = clip_to(comms, shapely.union_all(project(layer, crs)))
+        out[shapely.area(out) < SLIVER_M2] = shapely.Polygon()
+        return out
+
+    return run.cached(("mask", schema, id(layer)), clip)
+
+
+PLATFORM_LAYERS = ("dem", "roads", "control_lines")
+"""Area-wide layers of the CIM basic platform's basic requirements (besides 行政区划, 房屋白模 and “一标三实”, which are
+measured per area): 地形地貌 (``dem``), 基础设施 (``roads``), 城市控制线 (``control_lines``)."""
+
+
+def _platform_rows(run: _Run, areas: Areas, admin, period, latest, addr_status) -> list[pd.DataFrame]:
+    """``pilot_cim_coverage``: the share of the central urban area the CIM basic platform covers.
+
+    湖北省实施方案 三、（二）: “实现CIM基础平台在试点地区中心城区的全覆盖”, the platform built to the basic
+    requirements (行政区划、地形地貌、房屋白模、基础设施、“一标三实”、城市控制线). N = the part of the central urban area
+    where the platform holds the white model (production extent delivered by the month) **and** whose community has
+    at least one standard address on the map that month; D = the central urban area (within the communities). When
+    an area-wide layer (:data:`PLATFORM_LAYERS`) is missing from the catalog, nothing is covered (N = 0) and the
+    missing layers are reported as a problem.
+    """
+    central, white = run.static("central_area"), run.static("white_model_extent")
+    geo = run.projected_admin(admin)
+    if geo is None or central is None or white is None or addr_status is None:
+        return []
+    keep = extent_as_of(white, period, latest)
+    if keep is None:
+        return []
+    codes, comms, crs = geo
+    polys = _masked(run, comms, crs, "central_area")
+    ext = run.cached(("extent", "white_model_extent"), lambda: project(white, crs))[keep]
+    cov = area_coverage(codes, polys, ext)
+    mapped = set(addr_status.loc[addr_status["on_map"].to_numpy(bool), "bucket"].astype(str))
+    cov.loc[~cov.index.isin(list(mapped)), "covered_m2"] = 0.0
+    missing = [s for s in PLATFORM_LAYERS if not run.names.get(s)]
+    if missing:
+        cov["covered_m2"] = 0.0
+        run.problems.append((period, run.names["central_area"], "CIM基础平台缺少基本要求的图层："
+                             + "、".join(missing) + "；平台覆盖率计为 0"))
+    deps = {"central_area", "white_model_extent", "admin_areas", "addresses", *PLATFORM_LAYERS}
+    rows = _rows("pilot_cim_coverage", run.names["central_area"], cov, "covered_m2", "area_m2", areas, period,
+                 run.fingerprint(deps, period))
+    return [rows[rows["denominator"] > 0]]

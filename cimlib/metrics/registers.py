@@ -7,6 +7,9 @@ Each error-severity finding of a record counts in exactly one dimension, so a de
   measured through the linking;
 - 治理 (governance): every other error-severity rule.
 
+Findings on ``grid_code`` (the 北斗网格码 rules) count in none of the three: they lower only ``beidou_grid_rate``
+(:mod:`cimlib.metrics.grid`).
+
 A record is *governed* when it has no governance error; *coded* when governed, its code is present and it has no
 code error; *on the map* when governed, linked (see :mod:`cimlib.metrics.linking`) and it has no map error.
 """
@@ -17,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cimlib.metrics._spec import LOCATION_COLUMNS, RegisterClass
+from standards_checks.schemas._grid import GRID_COLUMN
 
 STATUS_COLUMNS = ["dataset", "record_id", "bucket", "governed", "coded", "on_map", "link_method", "link_key",
                   "link_target", "distance_m", "reason"]
@@ -24,7 +28,8 @@ STATUS_COLUMNS = ["dataset", "record_id", "bucket", "governed", "coded", "on_map
 
 
 def finding_dimension(findings: pd.DataFrame, cls: RegisterClass) -> np.ndarray:
-    """The dimension (``gov``, ``code`` or ``map``) each finding of ``cls``'s dataset counts in."""
+    """The dimension (``gov``, ``code``, ``map``, or ``grid`` for the 北斗网格码 rules, which none of the register
+    metrics counts) each finding of ``cls``'s dataset counts in."""
     rule = findings["rule_id"].astype(str)
     col = findings["column"].astype("string").fillna("")
     code = rule.isin(cls.code_rules) | (col == cls.code_column)
@@ -32,7 +37,8 @@ def finding_dimension(findings: pd.DataFrame, cls: RegisterClass) -> np.ndarray:
     # a 上图 gap of every record, not a governance failure (real 实有人口 registers often carry only an address text)
     missing_link = (rule == "SYS-002") & col.isin([k for k, _ in cls.link_keys])
     where = rule.isin(cls.map_rules) | col.isin(LOCATION_COLUMNS) | missing_link
-    return np.select([code.to_numpy(), where.to_numpy()], ["code", "map"], "gov")
+    grid = col == GRID_COLUMN
+    return np.select([grid.to_numpy(), code.to_numpy(), where.to_numpy()], ["grid", "code", "map"], "gov")
 
 
 def _failing(ids: pd.Series, findings: pd.DataFrame, dims: np.ndarray, dim: str) -> tuple[np.ndarray, pd.Series]:

@@ -78,8 +78,14 @@ the value is that part's contribution, not 达标 or 未达标."""
 """Status of an indicator whose dataset (or a dataset its metric needs) the catalog lacks."""
 
 REQUIRED_DATASETS = {ROAD_COVERAGE_METRIC: ("devices", "readings"), ONLINE_RATE_METRIC: ("devices", "readings"),
-                     "fine_model_coverage": ("central_area",)}
+                     "fine_model_coverage": ("central_area",), "demo_zone_fine_model_coverage": ("demo_zone",),
+                     "pilot_cim_coverage": ("white_model_extent", "addresses")}
 """Metric -> datasets it needs besides the indicator's own ``dataset``."""
+
+COMBINED_DATASETS = {"catalog": "数据目录中有月度快照的全部数据集", "entities": "各类城市实体（建筑、房屋、地址、设备等）",
+                     "facilities": "各类城市设施（感知设备、道路）"}
+"""``dataset`` values of rows that combine several catalog entries (not an entry name): an indicator on one of them
+is never 不可计算 for lack of an entry of that name."""
 
 _TRUE = {"true", "t", "1", "1.0", "yes", "y", "是", "有"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "否", "无"}
@@ -312,7 +318,10 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
             problems.append((None, exc.entry or "admin_areas", str(exc)))
 
     parts += _project_rows(catalog, sc_periods, month, inputs, problems)
-    parts += _sensor_rows(catalog, month, inputs, problems, progress)
+    parts += _records_added_rows(catalog, periods, inputs, problems)
+    reported: dict = {}
+    parts += _sensor_rows(catalog, month, inputs, problems, progress, reported)
+    parts += _facility_rows(catalog, sc_periods, reported, inputs, problems)
 
     parts = [p for p in parts if len(p)]
     metrics = pd.concat(parts, ignore_index=True)[METRICS_COLUMNS] if parts else pd.DataFrame(columns=METRICS_COLUMNS)
@@ -344,7 +353,43 @@ def _project_rows(catalog: Catalog, periods, month: str, inputs: _Inputs, proble
     return [pm]
 
 
-def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool) -> list[pd.DataFrame]:
+def _records_added_rows(catalog: Catalog, periods, inputs: _Inputs, problems: list) -> list[pd.DataFrame]:
+    """政务数据新增条数 (:func:`cimlib.metrics.records.records_added`) for the registers' months up to the as-of month."""
+    if not periods:
+        return []
+    from cimlib.metrics.records import records_added
+
+    ra = records_added(catalog, periods)
+    problems += ra.attrs.get("problems", [])
+    inputs.update(ra.attrs.get("inputs", {}))
+    if len(ra):
+        names, _ = _admin_names(catalog)
+        ra["area_name"] = ra["area_code"].map(lambda c: names.get(c, c))
+    return [ra]
+
+
+def _facility_rows(catalog: Catalog, periods, reported: dict, inputs: _Inputs, problems: list) -> list[pd.DataFrame]:
+    """设施赋码率, 万物标识编码赋码率 and 感知设施接入数 (:func:`cimlib.metrics.facilities.facility_metrics`) for the
+    registers' months up to the as-of month, plus the months of readings among them (``reported``: the devices that
+    reported in each month, from :func:`_sensor_rows`)."""
+    if not periods:
+        return []
+    from cimlib.metrics.facilities import facility_metrics
+
+    try:
+        fm = facility_metrics(catalog, periods, reported=reported)
+    except CatalogError as exc:
+        problems.append((None, exc.entry or "admin_areas", str(exc)))
+        return []
+    problems += fm.attrs.get("problems", [])
+    inputs.update(fm.attrs.get("inputs", {}))
+    return [fm]
+
+
+def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool,
+                 reported: dict | None = None) -> list[pd.DataFrame]:
+    """Online rate and road coverage of each month of readings up to ``month``; ``reported`` receives, per month, the
+    ids of the devices that reported at least once (``None`` when the month could not be analysed)."""
     from cimlib.sensors import analyse_sensors
     from cimlib.sensors.health import ALL_TYPES
     from cimlib.sensors.readings import catalog_reading_tasks, periods_of
@@ -365,8 +410,13 @@ def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, 
             res = analyse_sensors(catalog, m, anomalies=False, cube=False, progress=progress)
         except (CatalogError, ValueError) as exc:
             problems.append((m, "readings", str(exc)))
+            if reported is not None:
+                reported[m] = None
             continue
         problems += [(m, p.dataset, f"{p.file}：{p.problem}" if p.file else p.problem) for p in res.problems.itertuples()]
+        if reported is not None:
+            daily = res.health_daily
+            reported[m] = set(daily.loc[daily["received"] > 0, "device_id"].astype(str))
         month_files = [p for t in catalog_reading_tasks(catalog, m) for p in t.paths] + _files(catalog, "devices")
         h = res.health
         on = h[(h["metric_id"] == ONLINE_RATE_METRIC) & (h["device_type"] == ALL_TYPES) & (h["area_level"] == "county")
@@ -430,12 +480,19 @@ _WHAT = {
     "white_model_coverage": "白模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
     "fine_model_coverage": "精模生产范围覆盖 {n_km2}/中心城区面积 {d_km2} 平方公里",
     "full_fine_model_coverage": "精模生产范围覆盖 {n_km2}/区域面积 {d_km2} 平方公里",
+    "demo_zone_fine_model_coverage": "精模生产范围覆盖 {n_km2}/CIM示范区面积 {d_km2} 平方公里",
+    "pilot_cim_coverage": "已有房屋白模且所在社区已有上图标准地址的中心城区 {n_km2}/中心城区面积 {d_km2} 平方公里",
     "smart_compound_count": "标记为智慧小区的院落 {n}/院落 {d} 个",
     "task_completion": "该节点已完成的任务 {n}/任务 {d} 项",
+    "records_added": "当年新增的登记记录 {n}/月末快照共 {d} 条（起算快照及是否为下限见指标表 name_zh）",
     "digital_construction_pilots": "截至月末已批准的工程项目中列为数字化建造试点的 {n}/已批准项目 {d} 个",
     "integrated_project_area": "截至月末已批准的建筑工业化和信息化融合项目建筑面积 {n}/房屋建筑项目建筑面积 {d} 万平方米",
     "digital_construction_share": "当年（1月1日至月末）批准的工程项目中采用数字化建造模式的 {n}/批准项目 {d} 个",
     "integrated_project_share": "当年（1月1日至月末）批准的房屋建筑中融合项目建筑面积 {n}/新建建筑面积 {d} 万平方米",
+    "facility_coding_rate": "编码有效的设施 {n}/设施 {d} 个（感知设备按所服务设施归入城市公用、交通、水利、信息基础设施，道路为交通设施）",
+    "sensor_access_count": "截至月末接入的感知设施 {n} 个（台账中已安装 {d} 个；有监测数据的月份只计当月至少上报一次的设备）",
+    "entity_coding_rate": "编码有效的实体 {n}/实体 {d} 个（标准地址、实有房屋、实有单位、建筑物、感知设备、道路；实有人口不计）",
+    "beidou_grid_rate": "北斗网格码有效且与位置一致 {n}/实体 {d} 个（建筑物、标准地址、实有房屋、感知设备）",
     SMART_COMMUNITY_METRIC: "建有智慧社区平台的社区 {n}/社区 {d} 个",
     ONLINE_RATE_METRIC: "在线的设备·小时 {n}/应在线的设备·小时 {d}",
     ROAD_COVERAGE_METRIC: "感知设备覆盖道路 {n_km}/道路总长 {d_km} 公里",
@@ -448,8 +505,12 @@ _WHERE = {
     "white_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
     "full_fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    "demo_zone_fine_model_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）",
+    "pilot_cim_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）；未覆盖的社区或缺白模，"
+                          "或没有上图的标准地址（见 evidence.parquet，dataset=addresses）",
     "smart_compound_count": "逐个院落见数据集 {dataset} 的 smart_compound 列（address_type=院落）",
     "task_completion": "逐项任务见工作任务清单（{dataset}）的状态与完成日期",
+    "records_added": "分数据集见指标表（metric_id=records_added）；逐条比对各数据集 {period} 与起算月快照的标识列",
     "digital_construction_pilots": "逐个项目见数据集 {dataset} 的 digital_pilot 列（approval_date 不晚于 {period} 月末）；"
                                    "分街道、社区见指标表（metric_id={metric_id}）",
     "integrated_project_area": "逐个项目见数据集 {dataset} 的 integrated、building_area_m2 列（approval_date 不晚于 {period} 月末）",
@@ -457,6 +518,16 @@ _WHERE = {
                                   "且不晚于月末）",
     "integrated_project_share": "逐个项目见数据集 {dataset} 的 integrated、building_area_m2 列（project_type=房屋建筑，"
                                 "approval_date 在 {period} 所在年份内且不晚于月末）",
+    "facility_coding_rate": "分设施类别见指标表（metric_id={metric_id}，dataset=facilities:utilities/transport/water/"
+                            "information）；未赋码或编码未通过检查的设施见 cim check 检查结果（devices 的 device_id、roads 的 "
+                            "road_id）",
+    "sensor_access_count": "逐台设备见设备台账 {dataset} 的 install_date 列与 cim sensors --period {period} 的 health_daily 表；"
+                           "分街道见指标表（metric_id={metric_id}，area_level=street）",
+    "entity_coding_rate": "分数据集见指标表（metric_id={metric_id}，dataset=各数据集）；编码问题见 cim check --period {period} "
+                          "检查结果（各数据集编码字段上的错误级规则）",
+    "beidou_grid_rate": "分数据集、分街道见指标表（metric_id={metric_id}，dataset=buildings/addresses/houses/devices）；"
+                        "无效、与位置不一致、未赋码的记录见 cim check --period {period} 检查结果（grid_code 字段："
+                        "BLD-008…010、ADR-010…012、HSE-008…010、DEV-004…006）",
     SMART_COMMUNITY_METRIC: "逐社区见 {dataset} 图层的 smart_community 列",
     ONLINE_RATE_METRIC: "逐设备逐日见 cim sensors --period {period} 的 health_daily 表",
     ROAD_COVERAGE_METRIC: "分街道见指标表（metric_id=road_coverage_km，area_level=street）与 cim sensors 的 coverage 表",
@@ -481,6 +552,13 @@ def _evidence(ind: Indicator, row: dict, notes: list[str]) -> str:
             dataset=ind.dataset, period=row["period"], metric_id=ind.metric_id)
         if where == _REGISTER_WHERE.format(dataset=ind.dataset, period=row["period"]) and n == d:
             where = "没有拉低该指标的记录"
+        first = row.get("first")   # a dated task without a number: the change since the series' first month
+        if first and pd.notna(first[1]) and pd.notna(row["value"]):
+            change = float(row["value"]) - float(first[1])
+            ratio = ind.unit in ("", "比率")
+            was = f"{float(first[1]):.1%}" if ratio else f"{_count(float(first[1]))}{ind.unit}"
+            by = f"{abs(change) * 100:.1f} 个百分点" if ratio else f"{_count(abs(change))}{ind.unit}"
+            what += f"，较 {first[0]}（{was}）" + ("增加 " + by if change > 0 else "减少 " + by if change < 0 else "持平")
         text = f"{row['period']}：{what}；{where}"
     if notes:
         text += "；数据问题：" + "；".join(notes)
@@ -488,6 +566,9 @@ def _evidence(ind: Indicator, row: dict, notes: list[str]) -> str:
 
 
 _SENSOR_INPUTS = {"readings", "devices", "roads"}
+_PARTS = {"facility_coding_rate": {"devices", "roads"}, "sensor_access_count": {"readings"},
+          "entity_coding_rate": {"addresses", "houses", "units", "buildings", "devices", "roads"}}
+"""Datasets whose problems an indicator's evidence names besides its own (the entries a combined row is made of)."""
 
 
 def _notes(problems: pd.DataFrame | None, ind: Indicator, period) -> list[str]:
@@ -503,6 +584,9 @@ def _notes(problems: pd.DataFrame | None, ind: Indicator, period) -> list[str]:
         related |= {"registers", "admin_areas"}
         if ind.metric_id in (ONLINE_RATE_METRIC, ROAD_COVERAGE_METRIC):
             related |= _SENSOR_INPUTS
+    if ind.metric_id == "beidou_grid_rate":  # the entities' own datasets
+        related |= {"buildings", "addresses", "houses", "devices"}
+    related |= _PARTS.get(ind.metric_id, set())
     p = problems[problems["dataset"].astype(str).isin(related)]
     if period is not None:
         p = p[p["period"].isna() | (p["period"].astype(str) == str(period))]
@@ -568,8 +652,11 @@ def evaluate_indicators(metrics: pd.DataFrame, indicators, as_of, *, problems: p
         else:
             sub = m[(m["metric_id"] == ind.metric_id) & (m["dataset"] == ind.dataset)]
         sub = sub[sub["area_level"] == ind.area] if ind.area in LEVELS else sub[sub["area_code"].astype(str) == ind.area]
-        if not ind.deadline or ind.target != ind.target:   # no date or no number in the document
+        if not ind.deadline:   # no date in the document
             rows += _undated_rows(ind, sub, metrics, counties, problems)
+            continue
+        if ind.target != ind.target:   # a date but no number: the deadline month's value is listed
+            rows += _no_target_rows(ind, sub, metrics, counties, problems, as_of)
             continue
         found = pd.DataFrame()
         if len(sub):
@@ -628,6 +715,33 @@ def _undated_rows(ind: Indicator, sub: pd.DataFrame, metrics: pd.DataFrame, coun
                "numerator": p.numerator, "denominator": p.denominator, "status": status, "projected_date": pd.NaT,
                "projection_method": "文件未规定期限" if not ind.deadline else "文件未规定目标值"}
         rows.append(_row(ind, row, _notes(problems, ind, p.period)))
+    return rows
+
+
+def _no_target_rows(ind: Indicator, sub: pd.DataFrame, metrics: pd.DataFrame, counties: list, problems,
+                    as_of: str) -> list[dict]:
+    """Rows of a dated task without a number (“开展……”, “提高接入数量”): per area the value of the deadline's month (the
+    last month at or before the deadline), status :data:`STATUS_NO_TARGET`; before the deadline the latest month's
+    value, status 未到期; 无法判定 for an area without any month up to the deadline. The evidence also gives the change
+    since the first month of the series."""
+    pending = pd.Timestamp(ind.deadline) > pd.Timestamp(as_of)
+    if not len(sub):
+        return _empty_rows(ind, metrics, _areas_of(ind, counties), problems,
+                           STATUS_PENDING if pending else STATUS_UNKNOWN, "没有数据，无法外推")
+    rows = []
+    dead = ind.deadline[:7]
+    for code, g in sub.sort_values("period", kind="stable").groupby(sub["area_code"].astype(str), sort=True):
+        upto = g if pending else g[g["period"].astype(str) <= dead]
+        if not len(upto):
+            rows += _empty_rows(ind, metrics, [code], problems, STATUS_UNKNOWN, "期限及以前没有数据，无法外推")
+            continue
+        p, first = upto.iloc[-1], g.iloc[0]
+        row = {"area_code": code, "area_name": p["area_name"], "period": p["period"],
+               "value": float(p["value"]) if pd.notna(p["value"]) else np.nan, "numerator": p["numerator"],
+               "denominator": p["denominator"], "status": STATUS_PENDING if pending else STATUS_NO_TARGET,
+               "projected_date": pd.NaT, "projection_method": "文件未规定目标值",
+               "first": (str(first["period"]), first["value"]) if first["period"] != p["period"] else None}
+        rows.append(_row(ind, row, _notes(problems, ind, p["period"])))
     return rows
 
 
@@ -718,7 +832,7 @@ def _not_computable(table: pd.DataFrame, catalog: Catalog, indicators) -> pd.Dat
         if not ind.computable:  # already 不可计算, with its own reason
             continue
         need = (ind.dataset, *REQUIRED_DATASETS.get(ind.metric_id, ()))
-        lacking = [n for n in dict.fromkeys(need) if n not in catalog and n not in schemas]
+        lacking = [n for n in dict.fromkeys(need) if n not in catalog and n not in schemas and n not in COMBINED_DATASETS]
         if lacking:
             notes[ind.indicator_id] = missing_note(lacking, "本指标不可计算")
     hit = table["indicator_id"].isin(list(notes)) & table["period"].isna()
@@ -809,11 +923,18 @@ def resolve_programme(catalog: Catalog, programme=None, indicators_path=None) ->
 
 
 def covers_whole_city(catalog: Catalog, programme: Programme) -> bool:
-    """Whether the catalog's city is the whole area a programme governs (its ``city_code`` is one of the programme's
-    division prefixes, or shorter); a county's catalog under a city's programme covers part of it."""
+    """Whether the catalog's city is the whole area a programme governs.
+
+    It is when its ``city_code`` is one of the programme's division prefixes, or shorter; or, for a programme that
+    governs one county-level unit (``governs: county``, a 县级市's plan), when it is a county under a prefix. A
+    county's catalog under a city's programme covers part of it.
+    """
     code = str(catalog.city_code or "")
-    return bool(code) and any(len(code) <= len(p) and p.startswith(code) for p in programme.divisions) \
-        if programme.divisions else True
+    if not programme.divisions:
+        return True
+    if programme.governs == "county" and len(code) >= 6 and any(code.startswith(p) for p in programme.divisions):
+        return True
+    return bool(code) and any(len(code) <= len(p) and p.startswith(code) for p in programme.divisions)
 
 
 def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress: bool = False) -> AcceptanceResult:

@@ -23,7 +23,7 @@ BASE_LABELS = {
 
 
 DATASET_TITLES = {
-    "admin_areas": "行政区划", "central_area": "中心城区范围", "buildings": "建筑白模", "roads": "道路中心线",
+    "admin_areas": "行政区划", "central_area": "中心城区范围", "demo_zone": "CIM示范区范围", "buildings": "建筑白模", "roads": "道路中心线",
     "white_model_extent": "白模生产范围", "fine_model_extent": "精模生产范围", "dem": "数字高程模型",
     "addresses": "标准地址", "persons": "实有人口", "houses": "实有房屋", "units": "实有单位",
     "devices": "物联感知设备", "readings": "物联感知监测数据", "tasks": "工作任务清单",

@@ -147,6 +147,10 @@ class Programme:
         As stated (``2021-12-01``, ``2023``).
     divisions : tuple of str
         Division code prefixes it governs (``42``, ``4213``).
+    governs : {"area", "county"}
+        ``area`` (default): the whole area of its prefixes (a province, a city); ``county``: any one county-level
+        unit under them (a county-level city's plan that does not name the city: 泰州's 所辖市), so the catalog of
+        one such county is the whole area the plan governs.
     document : str
         File name under :data:`DOCUMENTS_DIR` ("" for a version-1 file).
     path : pathlib.Path
@@ -163,6 +167,7 @@ class Programme:
     document: str
     path: Path
     indicators: tuple = field(default=(), repr=False)
+    governs: str = "area"
 
     @property
     def citation(self) -> str:
@@ -183,7 +188,7 @@ _KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area", "comparator"
 _REQUIRED_V1 = ("indicator_id", "name_zh", "metric_id", "dataset", "comparator", "target", "deadline", "unit", "source",
                 "clause")
 _REQUIRED_V2 = ("indicator_id", "name_zh", "source")
-_PROGRAMME_KEYS = ("id", "name_zh", "issuer", "document_number", "date", "divisions", "document")
+_PROGRAMME_KEYS = ("id", "name_zh", "issuer", "document_number", "date", "divisions", "document", "governs")
 
 
 def programme_ids() -> list[str]:
@@ -395,9 +400,12 @@ def _programme_head(doc: dict, path: Path) -> Programme:
     if document and not ((DOCUMENTS_DIR / document).exists() or Path(document).is_absolute() and Path(document).exists()):
         raise IndicatorError(f"{where}：document 文件 {document} 不存在（应在 {DOCUMENTS_DIR} 下）")
     number = raw.get("document_number")
+    governs = str(raw.get("governs") or "area").strip()
+    if governs not in ("area", "county"):
+        raise IndicatorError(f"{where}：governs 应为 area（区划前缀的全部范围）或 county（其下任一县级单位），得到 {governs!r}")
     return Programme(id=pid, name_zh=str(raw["name_zh"]).strip(), issuer=str(raw["issuer"]).strip(),
                      document_number=str(number).strip() if number else None, date=str(raw["date"]).strip(),
-                     divisions=tuple(str(d) for d in divisions), document=document, path=path)
+                     divisions=tuple(str(d) for d in divisions), document=document, path=path, governs=governs)
 
 
 def _text(entry: dict, key: str) -> str:

@@ -11,6 +11,7 @@ from standards_checks.api import frame_rule
 
 EXPECTED_TYPES = {
     "admin_areas": {"Polygon", "MultiPolygon"}, "central_area": {"Polygon", "MultiPolygon"},
+    "demo_zone": {"Polygon", "MultiPolygon"},
     "control_lines": {"Polygon", "MultiPolygon"}, "buildings": {"Polygon", "MultiPolygon"},
     "fine_model_extent": {"Polygon", "MultiPolygon"}, "white_model_extent": {"Polygon", "MultiPolygon"},
     "roads": {"LineString", "MultiLineString"},

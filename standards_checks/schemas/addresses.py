@@ -10,6 +10,7 @@ from pandera.typing.geopandas import GeoSeries
 from cimlib.codes import address as tree
 from standards_checks.api import frame_rule
 from standards_checks.schemas._common import Model
+from standards_checks.schemas._grid import declare_grid_rules
 
 ON_MAP_TYPES = ("院落", "建筑物", "单元", "户室")
 _STD = "DB42/T 2175-2024 统一标准地址（要素层级，待核实）"
@@ -115,3 +116,7 @@ def gcj02_shifted(frame, ctx) -> pd.Series:
     back = shapely.distance(shapely.points(wx, wy), foot)
     out.iloc[idx] = (away > GCJ02_MATCH * shift) & (back < GCJ02_MATCH * shift)
     return out
+
+
+# 北斗网格码 (optional grid_code): the point must lie in the code's cell; only places are expected to carry one
+declare_grid_rules("addresses", "ADR-010", "ADR-011", "ADR-012", scope=("address_type", ON_MAP_TYPES))

@@ -11,6 +11,7 @@ from pandera.typing.geopandas import GeoSeries
 
 from standards_checks.api import column_rule, frame_rule
 from standards_checks.schemas._common import Model, repeated
+from standards_checks.schemas._grid import declare_grid_rules
 
 FLOOR_HEIGHT_RANGE = (2.2, 8.0)  # metres per floor: outside this, height and floors disagree
 HEIGHT_RANGE = (2.0, 600.0)
@@ -74,3 +75,7 @@ def footprints_overlap(frame, ctx) -> pd.Series:
             message="建筑不在其社区代码所指的社区范围内", column="community_code", needs=("admin_areas",))
 def outside_community(frame, ctx) -> pd.Series:
     return ctx.outside_claimed_area(frame, "community_code", "社区")
+
+
+# 北斗网格码 (optional grid_code): the code's cell must meet the footprint (standards_checks.schemas._grid)
+declare_grid_rules("buildings", "BLD-008", "BLD-009", "BLD-010", location="footprint")

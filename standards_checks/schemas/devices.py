@@ -14,6 +14,7 @@ from pandera.typing.geopandas import GeoSeries
 
 from standards_checks.api import column_rule, frame_rule
 from standards_checks.schemas._common import Model
+from standards_checks.schemas._grid import declare_grid_rules
 
 DEVICE_CATEGORIES = {
     "WP": "供水压力",
@@ -61,3 +62,7 @@ class Devices(Model):
             message="设备坐标不在其街道代码所指的街道（乡镇）范围内", column="street_code", needs=("admin_areas",))
 def outside_street(frame, ctx) -> pd.Series:
     return ctx.outside_claimed_area(frame, "street_code", "街道") & frame["street_code"].notna()
+
+
+# 北斗网格码 (optional grid_code): the device's point must lie in the code's cell
+declare_grid_rules("devices", "DEV-004", "DEV-005", "DEV-006")

@@ -11,6 +11,7 @@ from cimlib.codes.ids import bdcdyh_valid, house_code_valid
 from cimlib.lookup import index_in
 from standards_checks.api import column_rule, frame_rule
 from standards_checks.schemas._common import Model, repeated, unlinked
+from standards_checks.schemas._grid import declare_grid_rules
 
 
 class Houses(Model):
@@ -60,3 +61,7 @@ def building_code_consistent(frame, ctx) -> pd.Series:
     expected = b["building_code"].to_numpy(dtype=object)[np.maximum(pos, 0)]
     has = (pos >= 0) & pd.notna(expected) & frame["building_code"].notna().to_numpy()
     return pd.Series(has & (frame["building_code"].to_numpy(dtype=object) != expected), index=frame.index)
+
+
+# 北斗网格码 (optional grid_code): the code's cell must meet the footprint of the house's building
+declare_grid_rules("houses", "HSE-008", "HSE-009", "HSE-010", location="building")

@@ -144,10 +144,10 @@ def _rows(frame: pd.DataFrame) -> list[list]:
 
 _BUILDINGS = {"BSM": None, "LDID": "building_id", "LDBM": "building_code", "LDMC": "name", "GHYT": "use",
               "DSCS": "floors", "JZGD": "height", "JGNF": "year_built", "SSJDDM": "street_code",
-              "SSSQDM": "community_code", "MXLB": "model_level", "XJCC": "lod", "SJLY": None, "GXSJ": None,
-              "BZ": None}
+              "SSSQDM": "community_code", "MXLB": "model_level", "XJCC": "lod", "BDWGM": "grid_code", "SJLY": None,
+              "GXSJ": None, "BZ": None}
 _BUILDINGS_ORDER = ["BSM", "LDID", "LDMC", "DSCS", "JZGD", "LDBM", "GHYT", "JGNF", "SSSQDM", "SSJDDM", "XJCC",
-                    "MXLB", "SJLY", "GXSJ", "BZ"]
+                    "MXLB", "BDWGM", "SJLY", "GXSJ", "BZ"]
 
 _ROADS = {"道路编号": "road_id", "路名": "name", "道路等级": "road_class", "道路宽度": "width_m", "养护单位": None}
 _ROADS_ORDER = ["道路编号", "路名", "道路等级", "道路宽度", "养护单位"]
@@ -214,12 +214,12 @@ _ADDRESSES = {"序号": None, "标准地址编码": "address_id", "父级地址�
               "地址级别": "level", "地址类别": "address_type", "要素名称": "name", "地址全称": "full_address",
               "乡镇（街道）编码": "street_code", "村（社区）编码": "community_code", "所在建筑物ID": "building_id",
               "门楼牌号": "door_plate", "县级行政区划代码": "county_code", "横坐标": None, "纵坐标": None,
-              "采集人": None, "采集时间": None, "备注": None}
+              "北斗网格位置码": "grid_code", "采集人": None, "采集时间": None, "备注": None}
 _ADDRESSES_ORDER = ["序号", "标准地址编码", "地址全称", "要素名称", "地址要素类型", "地址类别", "地址级别", "父级地址编码",
                     "县级行政区划代码", "乡镇（街道）编码", "村（社区）编码", "所在建筑物ID", "门楼牌号", "横坐标", "纵坐标",
-                    "采集人", "采集时间", "备注"]
+                    "北斗网格位置码", "采集人", "采集时间", "备注"]
 _ADDRESS_TEXT = ["标准地址编码", "父级地址编码", "地址要素类型", "乡镇（街道）编码", "村（社区）编码", "所在建筑物ID",
-                 "门楼牌号", "县级行政区划代码"]
+                 "门楼牌号", "县级行政区划代码", "北斗网格位置码"]
 
 
 def _addresses(root: Path, a, rng: np.random.Generator, crs: str) -> dict:
@@ -249,10 +249,10 @@ def _addresses(root: Path, a, rng: np.random.Generator, crs: str) -> dict:
 _HOUSES = {"FWBH": "house_id", "FWDM": "house_code", "BDCDYH": "bdcdyh", "LDID": "building_id",
            "LDBM": "building_code", "SZC": "floor", "FH": "room_no", "JZMJ": "area_m2", "FWYT": "use",
            "JDDM": "street_code", "SQDM": "community_code", "DZBM": "address_id", "MPDZ": "address_text",
-           "LRR": None, "GXSJ": None, "BZ": None}
+           "BDWGM": "grid_code", "LRR": None, "GXSJ": None, "BZ": None}
 _HOUSES_ORDER = ["FWBH", "MPDZ", "DZBM", "BDCDYH", "FWDM", "LDBM", "LDID", "FH", "SZC", "JZMJ", "FWYT", "SQDM",
-                 "JDDM", "LRR", "GXSJ", "BZ"]
-_HOUSE_TEXT = ["FWBH", "DZBM", "BDCDYH", "FWDM", "LDBM", "LDID", "FH", "SQDM", "JDDM"]
+                 "JDDM", "BDWGM", "LRR", "GXSJ", "BZ"]
+_HOUSE_TEXT = ["FWBH", "DZBM", "BDCDYH", "FWDM", "LDBM", "LDID", "FH", "SQDM", "JDDM", "BDWGM"]
 
 
 def _houses(root: Path, h: pd.DataFrame, full: pd.Series, rng: np.random.Generator) -> dict:
@@ -460,9 +460,9 @@ def _b_admin(root: Path, areas) -> dict:
 _B_BUILDINGS = {"OBJECTID": None, "建筑物标识": "building_id", "建筑物统一": "building_code", "建筑物名称": "name",
                 "建筑物用途": "use", "总层数": "floors", "高度（米）": "height", "竣工年份": "year_built",
                 "乡镇代码": "street_code", "村居代码": "community_code", "模型类型": "model_level",
-                "细节层次": "lod", "Shape_Leng": None, "Shape_Area": None}
+                "细节层次": "lod", "北斗网格码": "grid_code", "Shape_Leng": None, "Shape_Area": None}
 _B_BUILDINGS_ORDER = ["OBJECTID", "建筑物统一", "建筑物标识", "建筑物名称", "建筑物用途", "竣工年份", "总层数", "高度（米）",
-                      "村居代码", "乡镇代码", "模型类型", "细节层次", "Shape_Leng", "Shape_Area"]
+                      "村居代码", "乡镇代码", "模型类型", "细节层次", "北斗网格码", "Shape_Leng", "Shape_Area"]
 
 
 def _b_buildings(root: Path, b, crs: str) -> dict:
@@ -492,10 +492,11 @@ def _b_buildings(root: Path, b, crs: str) -> dict:
 _B_ADDRESSES = {"地址ID": "address_id", "上级ID": "parent_id", "要素类型代码": "element_type", "地址层级": "level",
                 "地址类型名称": "address_type", "地址要素名称": "name", "标准地址全称": "full_address",
                 "街道编码": "street_code", "社区编码": "community_code", "建筑物ID": "building_id",
-                "门牌号码": "door_plate", "区县编码": "county_code", "X": None, "Y": None, "状态": None}
+                "门牌号码": "door_plate", "区县编码": "county_code", "X": None, "Y": None, "网格码": "grid_code",
+                "状态": None}
 _B_ADDRESSES_ORDER = ["地址ID", "上级ID", "地址层级", "要素类型代码", "地址类型名称", "地址要素名称", "标准地址全称",
-                      "区县编码", "街道编码", "社区编码", "建筑物ID", "门牌号码", "X", "Y", "状态"]
-_B_ADDRESS_TEXT = ["地址ID", "上级ID", "要素类型代码", "街道编码", "社区编码", "建筑物ID", "门牌号码", "区县编码"]
+                      "区县编码", "街道编码", "社区编码", "建筑物ID", "门牌号码", "X", "Y", "网格码", "状态"]
+_B_ADDRESS_TEXT = ["地址ID", "上级ID", "要素类型代码", "街道编码", "社区编码", "建筑物ID", "门牌号码", "区县编码", "网格码"]
 
 
 def _b_addresses(root: Path, a, crs: str) -> dict:
@@ -561,10 +562,10 @@ def _b_persons(root: Path, p: pd.DataFrame, full: pd.Series, areas, info: dict, 
 _B_HOUSES = {"房屋标识码": "house_id", "房屋代码": "house_code", "不动产单元代码": "bdcdyh", "建筑物标识": "building_id",
              "建筑物统一编码": "building_code", "所在层": "floor", "室号": "room_no", "建筑面积（㎡）": "area_m2",
              "规划用途": "use", "乡镇代码": "street_code", "村居代码": "community_code", "标准地址ID": "address_id",
-             "房屋坐落": "address_text", "产权人": None, "不动产权证号": None, "房屋状态": None}
+             "房屋坐落": "address_text", "北斗码": "grid_code", "产权人": None, "不动产权证号": None, "房屋状态": None}
 _B_HOUSES_ORDER = ["房屋标识码", "房屋坐落", "产权人", "不动产权证号", "不动产单元代码", "房屋代码", "规划用途",
                    "建筑面积（㎡）", "所在层", "室号", "建筑物标识", "建筑物统一编码", "乡镇代码", "村居代码", "标准地址ID",
-                   "房屋状态"]
+                   "北斗码", "房屋状态"]
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
@@ -587,7 +588,8 @@ def _b_houses(root: Path, h: pd.DataFrame, full: pd.Series, info: dict, rng: np.
             list(df.columns)] + _rows(df)
     rel = f"{B_ROOT}/05实有房屋.xlsx"
     _write_xlsx(root / rel, [("Sheet1", rows)], merges={"Sheet1": [f"A1:{_letter(width - 1)}1"]})
-    text = ["房屋标识码", "不动产单元代码", "房屋代码", "室号", "建筑物标识", "建筑物统一编码", "乡镇代码", "村居代码", "标准地址ID"]
+    text = ["房屋标识码", "不动产单元代码", "房屋代码", "室号", "建筑物标识", "建筑物统一编码", "乡镇代码", "村居代码", "标准地址ID",
+            "北斗码"]
     return _file(rel, "houses", "xlsx", layer="Sheet1", period=PERIOD,
                  options={"sheet": "Sheet1", "header": 2, "dtype": text}, id_column="house_id", columns=_B_HOUSES,
                  rows=n)
@@ -675,9 +677,10 @@ def _c_admin(root: Path, areas, crs: str) -> dict:
 _C_BUILDINGS = {"建筑物编号(JZWBH)": "building_id", "建筑物编码(JZWBM)": "building_code", "名称(MC)": "name",
                 "用途(YT)": "use", "层数(CS)": "floors", "高度(GD)": "height", "建成年份(JCNF)": "year_built",
                 "街道(JD)": "street_code", "社区(SQ)": "community_code", "模型类型(MXLX)": "model_level",
-                "LOD": "lod", "数据来源(SJLY)": None}
+                "LOD": "lod", "北斗网格码(BDWGM)": "grid_code", "数据来源(SJLY)": None}
 _C_BUILDINGS_ORDER = ["建筑物编号(JZWBH)", "建筑物编码(JZWBM)", "名称(MC)", "用途(YT)", "层数(CS)", "高度(GD)",
-                      "建成年份(JCNF)", "街道(JD)", "社区(SQ)", "模型类型(MXLX)", "LOD", "数据来源(SJLY)"]
+                      "建成年份(JCNF)", "街道(JD)", "社区(SQ)", "模型类型(MXLX)", "LOD", "北斗网格码(BDWGM)",
+                      "数据来源(SJLY)"]
 
 
 def _c_buildings(root: Path, b) -> dict:
@@ -698,9 +701,9 @@ def _c_buildings(root: Path, b) -> dict:
 _C_ADDRESSES = {"dzbm": "address_id", "sjdzbm": "parent_id", "yslx": "element_type", "cj": "level",
                 "dzlx": "address_type", "dzmc": "name", "bzdz": "full_address", "jddm": "street_code",
                 "sqdm": "community_code", "jzwbh": "building_id", "mph": "door_plate", "qxdm": "county_code",
-                "jd": "lon", "wd": "lat", "cjsj": None, "zt": None}
+                "jd": "lon", "wd": "lat", "bdwgm": "grid_code", "cjsj": None, "zt": None}
 _C_ADDRESSES_ORDER = ["dzbm", "sjdzbm", "yslx", "cj", "dzlx", "dzmc", "bzdz", "qxdm", "jddm", "sqdm", "jzwbh", "mph",
-                      "jd", "wd", "cjsj", "zt"]
+                      "jd", "wd", "bdwgm", "cjsj", "zt"]
 
 
 def _c_addresses(root: Path, a, rng: np.random.Generator) -> dict:
@@ -711,7 +714,7 @@ def _c_addresses(root: Path, a, rng: np.random.Generator) -> dict:
     df = _delivered(df, _C_ADDRESSES, _C_ADDRESSES_ORDER)
     rel = f"{C_ROOT}/公安/bzdz.xlsx"
     _write_xlsx(root / rel, [("bzdz", [list(df.columns)] + _rows(df))])
-    text = ["dzbm", "sjdzbm", "yslx", "jddm", "sqdm", "jzwbh", "mph", "qxdm"]
+    text = ["dzbm", "sjdzbm", "yslx", "jddm", "sqdm", "jzwbh", "mph", "qxdm", "bdwgm"]
     return _file(rel, "addresses", "xlsx", layer="bzdz", period=PERIOD, crs="EPSG:4490",
                  options={"sheet": "bzdz", "x": "jd", "y": "wd", "dtype": text}, id_column="address_id",
                  columns=_C_ADDRESSES, rows=len(df))
@@ -749,7 +752,7 @@ _C_HOUSES = {"id": None, "houseId": "house_id", "houseCode": "house_code", "bdcd
              "buildingId": "building_id", "buildingCode": "building_code", "floorNo": "floor", "roomNo": "room_no",
              "buildArea": "area_m2", "houseUse": "use", "streetCode": "street_code",
              "communityCode": "community_code", "addressId": "address_id", "houseAddress": "address_text",
-             "createBy": None, "createTime": None, "updateTime": None, "delFlag": None}
+             "gridCode": "grid_code", "createBy": None, "createTime": None, "updateTime": None, "delFlag": None}
 _C_HOUSES_ORDER = list(_C_HOUSES)
 
 
@@ -768,7 +771,7 @@ def _c_houses(root: Path, h: pd.DataFrame, full: pd.Series, rng: np.random.Gener
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     text = ["houseId", "houseCode", "bdcdyh", "buildingId", "buildingCode", "roomNo", "streetCode", "communityCode",
-            "addressId"]
+            "addressId", "gridCode"]
     return _file(rel, "houses", "csv", period=PERIOD, encoding="utf-8", options={"dtype": text}, id_column="house_id",
                  columns=_C_HOUSES, rows=n)
 

@@ -349,3 +349,21 @@ def test_bad_3d_codes():
         bd.to_layout("N50x" + EX_CODE[4:] + "000000006414")
     with pytest.raises(ValueError, match="invalid"):
         bd.decode_3d(EX_CODE + "200000006414")
+
+
+def test_valid_is_the_non_raising_twin_of_decode():
+    bad = ["N50J47539B825534615", "n50J47539B8255346152", "N50J47539B8255346158", "N50W", "N61A", "N50J4G", "",
+           "北50J", "N50J47539B8255346152X"]
+    got = bd.valid([EX_CODE, EX_CODE[:4], EX_CODE[:12], *bad, None, float("nan")])
+    assert got.tolist() == [True, True, True] + [False] * (len(bad) + 2)
+    for code in bad:
+        with pytest.raises(ValueError):
+            bd.decode(code)
+    assert bd.valid(EX_CODE).tolist() == [True]
+
+
+@given(st.lists(points, min_size=1, max_size=30), levels)
+@settings(max_examples=60, deadline=None)
+def test_valid_accepts_every_encoded_code(pts, lvl):
+    lon, lat = np.array(pts).T
+    assert bd.valid(bd.encode(lon, lat, lvl)).all()

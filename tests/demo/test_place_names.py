@@ -4,16 +4,15 @@ import pandas as pd
 import pytest
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 
 WRITTEN = "重庆市万州区"
 
 
 @pytest.fixture(scope="module")
-def wanzhou(tmp_path_factory):
-    """重庆市万州区 (500101, city level 市辖区 in the tables), small, with the departments' delivery."""
-    out = tmp_path_factory.mktemp("city") / "wanzhou"
-    return build_sample_city(out, seed=7, scale="small", city="500101", progress=False, delivery=True).parent
+def wanzhou(sample_cities):
+    """重庆市万州区 (500101, city level 市辖区 in the tables), small, with the departments' delivery (on 重庆's
+    timeline, shared with the timeline tests)."""
+    return sample_cities.area("500101")
 
 
 def test_catalog_title(wanzhou):
@@ -22,7 +21,8 @@ def test_catalog_title(wanzhou):
 
 def test_standard_addresses_start_with_the_written_name(wanzhou):
     cat = Catalog.load(wanzhou / "data_catalog.yaml")
-    for period in ("2024-01", "2024-09"):
+    periods = cat.periods("addresses")
+    for period in (periods[0], periods[-1]):
         full = cat.read("addresses", period=period)["full_address"].astype(str)
         assert len(full) > 0
         assert full.str.startswith(WRITTEN).all(), full[~full.str.startswith(WRITTEN)].head().tolist()

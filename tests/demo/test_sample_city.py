@@ -16,7 +16,7 @@ from cimlib.codes.divisions import streets_of
 from cimlib.demo import PERIODS, build_sample_city
 from cimlib.demo._outline import county_outline
 
-ENTRY_NAMES = ["admin_areas", "central_area", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent", "roads",
+ENTRY_NAMES = ["admin_areas", "central_area", "demo_zone", "control_lines", "dem", "buildings", "white_model_extent", "fine_model_extent", "roads",
                "addresses", "persons", "houses", "units", "devices", "readings", "address_pipeline", "tasks", "projects"]
 
 
@@ -76,7 +76,7 @@ def test_every_geometry_lies_inside_the_real_county_outline(request, fixture, co
     assert outline.exact
     shapely.prepare(outline.geometry)
     cat = Catalog.load(city / "data_catalog.yaml")
-    for name in ("admin_areas", "central_area", "control_lines", "buildings", "white_model_extent", "fine_model_extent", "roads",
+    for name in ("admin_areas", "central_area", "demo_zone", "control_lines", "buildings", "white_model_extent", "fine_model_extent", "roads",
                  "addresses", "devices", "projects"):
         gdf = cat.read(name)
         assert str(gdf.crs.to_epsg()) == "4490", name

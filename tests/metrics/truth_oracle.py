@@ -29,14 +29,15 @@ class Truth:
         self.defects = pd.read_csv(self.city / "truth" / "defects.csv", dtype=str, keep_default_na=False)
         self.facts = json.loads((self.city / "truth" / "facts.json").read_text(encoding="utf-8"))
         snap = self.city / "snapshots"
+        last = f"period={self.facts['periods'][-1]}"   # the city's last month (its timeline, truth/facts.json)
         self.data = {
-            "addresses": pd.read_parquet(snap / "addresses" / "period=2024-09" / "part-0.parquet",
+            "addresses": pd.read_parquet(snap / "addresses" / last / "part-0.parquet",
                                          columns=["address_id", "address_type", "community_code"]),
-            "persons": pd.read_parquet(snap / "persons" / "period=2024-09" / "part-0.parquet",
+            "persons": pd.read_parquet(snap / "persons" / last / "part-0.parquet",
                                        columns=["person_id", "address_id", "community_code"]),
-            "houses": pd.read_parquet(snap / "houses" / "period=2024-09" / "part-0.parquet",
+            "houses": pd.read_parquet(snap / "houses" / last / "part-0.parquet",
                                       columns=["house_id", "building_id", "building_code", "community_code"]),
-            "units": pd.read_csv(snap / "units" / "period=2024-09" / "part-0.csv", encoding="gbk", dtype=str,
+            "units": pd.read_csv(snap / "units" / last / "part-0.csv", encoding="gbk", dtype=str,
                                  usecols=["unit_id", "address_id", "community_code"]),
         }
 

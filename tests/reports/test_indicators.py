@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
 from estimates import covered_road_km  # noqa: E402  (the independent road-coverage estimate of the sensor tests)
 
 MET, MISSED, PENDING, UNKNOWN, NOT_COMPUTABLE = "达标", "未达标", "未到期", "无法判定", "不可计算"
-FIRST_PERIOD = "2024-01"   # the sample city's registers start in January 2024
 PROJECT_METRICS = {"digital_construction_pilots", "integrated_project_area", "digital_construction_share",
                    "integrated_project_share"}  # dated projects: every December from the first approval, too
 REGISTER_METRICS = {"governance_rate", "coding_rate", "mapping_rate", "house_coding_rate"}
@@ -144,7 +143,24 @@ def _road_km_estimate(city: Path, truth: Truth) -> tuple[float, float]:
 @pytest.fixture(scope="session")
 def expected_numbers(city, truth):
     """(metric_id, dataset, period) -> (numerator, denominator, value, exact) implied by the truth."""
+    return truth_numbers(city, truth)
+
+
+def _central_parts(city: Path, crs: str) -> pd.DataFrame:
+    """Each community's part of the central urban area (m², in the truth's CRS), read from the layers directly."""
+    admin = gpd.read_file(city / "data" / "admin.gpkg", layer="admin_areas").to_crs(crs)
+    central = gpd.read_file(city / "data" / "admin.gpkg", layer="central_area").to_crs(crs).union_all()
+    comm = admin[admin.level == "社区"]
+    part = shapely.area(shapely.intersection(comm.geometry.to_numpy(), central))
+    return pd.DataFrame({"area_code": comm.area_code.to_numpy(), "m2": part})[part >= 1.0]
+
+
+def truth_numbers(city: Path, truth: Truth):
+    """The truth's numbers of a sample city: ``get(metric_id, dataset, period, selector)`` -> (numerator,
+    denominator, value, exact) or None; ``get.first`` is the city's first month (its timeline)."""
     cache = {}
+    periods = truth.facts["periods"]
+    assert len({p[:4] for p in periods}) == 1, "records_added's truth below assumes one calendar year"
     prod = _pipeline_truth(truth)
     admin = gpd.read_file(city / "data" / "admin.gpkg", layer="admin_areas")
     comm = admin[admin.level == "社区"]
@@ -210,18 +226,52 @@ def expected_numbers(city, truth):
                 out = (n, d, n / d, True)
         elif metric_id == "road_coverage_km":
             out = None if period != truth.facts["sensor_period"] else (road[0], road[1], road[0], False)
+        elif metric_id == "demo_zone_fine_model_coverage":
+            out = (None, None, truth.facts["fine_model_coverage_of_demo_zone"] if period >= fine_delivered else 0.0,
+                   False)
+        elif metric_id == "records_added":   # entered after the year's first snapshot, from truth/lifecycle.parquet
+            life = truth.life
+            n = int(((life.entry_period > periods[0]) & (life.entry_period <= period)).sum())
+            out = (float(n), float((life.entry_period <= period).sum()), float(n), True)
+        elif metric_id == "pilot_cim_coverage":   # white model produced, and an address on the map (the oracle)
+            if "central" not in cache:
+                cache["central"] = _central_parts(city, truth.facts["projected_crs"])
+            parts = cache["central"]
+            rec = truth.records("addresses", period)
+            done = {c for c, p in truth.facts["white_model_produced_by"].items() if p <= period}
+            covered = parts.area_code.isin(done) & parts.area_code.isin(set(rec.loc[rec.on_map, "community_code"]))
+            out = (float(parts.m2[covered].sum()), float(parts.m2.sum()), float(parts.m2[covered].sum() / parts.m2.sum()),
+                   False)
+        elif metric_id == "beidou_grid_rate":   # the generator's own counts per month (truth/facts.json)
+            f = truth.facts["beidou_grid_by_period"].get(period)
+            out = None if f is None else (float(f[dataset][0]), float(f[dataset][1]), f[dataset][0] / f[dataset][1], True)
+        elif metric_id in ("facility_coding_rate", "entity_coding_rate", "sensor_access_count"):
+            # the generator's files, defects, lifecycle and sensor health, read directly (test_facilities.py)
+            from test_facilities import FacilityTruth
+
+            if "facility_truth" not in cache:
+                cache["facility_truth"] = FacilityTruth(city)
+            ft = cache["facility_truth"]
+            out = (*ft.county_numbers(metric_id, dataset, period), True) if period in ft.facts["periods"] else None
         else:
             raise AssertionError(f"no truth for {metric_id}")
         cache[key] = out
         return out
 
+    get.first = periods[0]
     return get
 
 
 def _expected_status(ind, as_of, numbers):
     if not ind.computable:
         return NOT_COMPUTABLE
-    if not ind.deadline or ind.target != ind.target:   # no date or no number: the value as of the date is listed
+    if ind.deadline and ind.target != ind.target:   # a date, no number: the deadline month's value is listed
+        if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of):
+            return PENDING
+        month = ind.deadline[:7]
+        got = numbers(ind.metric_id, ind.dataset, month, ind.tasks) if month >= numbers.first else None
+        return UNKNOWN if got is None else "无目标值"
+    if not ind.deadline:   # no date: the value as of the date is listed
         got = numbers(ind.metric_id, ind.dataset, as_of[:7], ind.tasks)
         if got is None:
             return UNKNOWN
@@ -230,7 +280,7 @@ def _expected_status(ind, as_of, numbers):
         return "未规定期限" if ind.target == ind.target else "无目标值"
     if pd.Timestamp(ind.deadline) > pd.Timestamp(as_of):
         return PENDING
-    if ind.deadline[:7] < FIRST_PERIOD and ind.metric_id not in PROJECT_METRICS:   # no month up to the deadline
+    if ind.deadline[:7] < numbers.first and ind.metric_id not in PROJECT_METRICS:   # no month up to the deadline
         return UNKNOWN
     got = numbers(ind.metric_id, ind.dataset, ind.deadline[:7], ind.tasks)
     if got is None:
@@ -241,8 +291,9 @@ def _expected_status(ind, as_of, numbers):
         return MISSED
     if ind.metric_id == "road_coverage_km":     # the estimate is within 1 %: it must not straddle the target
         assert abs(value - ind.target) > 0.02 * ind.target, "road coverage too close to its target to decide"
-    if ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage"):
-        assert abs(value - ind.target) > 1e-3
+    if ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage", "demo_zone_fine_model_coverage",
+                         "pilot_cim_coverage"):
+        assert abs(value - ind.target) > 1e-3 or value == ind.target
     return MET if _meets(value, ind.target, ind.comparator) else MISSED
 
 
@@ -256,8 +307,10 @@ def _check_numbers(row, ind, numbers):
     elif ind.metric_id == "road_coverage_km":
         assert row.value == pytest.approx(n, rel=0.01) and row.numerator == row.value
         assert row.denominator == pytest.approx(d, rel=1e-6)
-    elif ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage"):
+    elif ind.metric_id in ("fine_model_coverage", "full_fine_model_coverage", "demo_zone_fine_model_coverage"):
         assert row.value == pytest.approx(value, abs=2e-4)
+    elif ind.metric_id == "pilot_cim_coverage":   # areas from the layers re-projected here: to a square metre
+        assert (row.numerator, row.denominator) == pytest.approx((n, d), rel=1e-6, abs=1.0)
     elif value is not None:  # white model complete
         assert row.value == pytest.approx(value, abs=1e-9)
     else:
@@ -392,6 +445,46 @@ def test_every_programme_runs_on_the_sample_city(city, expected_numbers, program
             want = "仅为全市目标的一部分"
         assert row.status == want, (ind.indicator_id, row.status)
     assert (t.status == NOT_COMPUTABLE).sum() == sum(not i.computable for i in prog.indicators)
+
+
+AREA_CITIES = {"suizhou": "421303", "wuhan": "420105", "hubei-cim": "420105", "chongqing-xinchengjian": "500101",
+               "taizhou-digital": "321281"}
+"""A county of each programme's own area (湖北省's pilot area 武汉市汉阳区 for hubei-cim)."""
+
+
+@pytest.mark.parametrize("programme", sorted(AREA_CITIES))
+def test_each_programme_on_a_city_of_its_own_area(sample_cities, programme):
+    """The sample city of a county the programme governs, on its own timeline (the months that span the programme's
+    deadlines), evaluated as of its last month: every computable indicator's status, and the numbers behind each
+    达标/未达标, are what the truth implies; the programme is chosen from the city's code (hubei-cim by name: a
+    武汉 district falls to wuhan, the longest prefix)."""
+    from standards_checks.programmes import load_programme
+
+    city = sample_cities.area(AREA_CITIES[programme])
+    truth = Truth(city)
+    numbers = truth_numbers(city, truth)
+    last = truth.facts["periods"][-1]
+    as_of = str(pd.Period(last, freq="M").end_time.date())
+    run = acceptance(city / "data_catalog.yaml", as_of, programme="hubei-cim" if programme == "hubei-cim" else None)
+    prog = load_programme(programme)
+    assert run.programme.id == programme
+    t = run.indicators
+    assert t.indicator_id.tolist() == [i.indicator_id for i in prog.indicators]
+    whole = programme == "taizhou-digital"   # a county-level city's own plan; the others govern a whole city
+    decided = 0
+    for ind, row in zip(prog.indicators, t.itertuples(index=False)):
+        want = _expected_status(ind, as_of, numbers)
+        if ind.scope == "city" and not whole and want in (MET, MISSED):
+            want = "仅为全市目标的一部分"
+        assert row.status == want, (ind.indicator_id, row.status, row.value, row.evidence)
+        if row.status in (MET, MISSED, "仅为全市目标的一部分", "无目标值") and ind.deadline:
+            assert row.period <= ind.deadline[:7]
+            _check_numbers(row, ind, numbers)
+            decided += 1
+    # each programme's dated, computable targets are judged on its own city, none left 无法判定
+    dated = [i for i in prog.indicators if i.computable and i.deadline and i.deadline <= as_of]
+    assert decided == len(dated) and (programme == "hubei-cim" or decided > 0)
+    assert UNKNOWN not in set(t.status)
 
 
 def test_evidence_names_numerator_denominator_and_where_to_look(run_sep, run_own, expected_numbers):

@@ -44,7 +44,8 @@ def test_sample_city_findings_equal_truth(city):
     assert list(f.columns) == FINDINGS_COLUMNS
     assert set(f.dataset) <= set(SENSOR)
     expected = _triples(truth[truth.dataset.isin(SENSOR) & (truth.rule_id != "")])
-    assert {r for _, _, r in expected} == {"RDG-001", "RDG-002", "RDG-004"}
+    # the stream's defects, and the devices' 北斗网格码 defects (cimlib.demo._grid)
+    assert {r for _, _, r in expected} == {"RDG-001", "RDG-002", "RDG-004", "DEV-004", "DEV-005", "DEV-006"}
     assert _triples(f) == expected  # no misses, no other findings for devices and readings
     assert not f.duplicated(["dataset", "record_id", "rule_id"]).any()  # both copies of a duplicate: one finding
 

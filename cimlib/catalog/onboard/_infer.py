@@ -287,7 +287,7 @@ class _Candidate:
     geometry_ok: bool
 
 
-_FORMAT_KINDS = frozenset({"ric", "uscc", "bdcdyh", "house_code", "phone", "street", "community", "county",
+_FORMAT_KINDS = frozenset({"ric", "uscc", "bdcdyh", "house_code", "beidou", "phone", "street", "community", "county",
                            "division", "code_digits"})
 
 
@@ -614,7 +614,7 @@ def _entry(s: Source, p: dict[str, ColumnProfile], cands: list[_Candidate], has_
         notes=notes)
 
 
-_CODE_KINDS = frozenset({"id", "ric", "uscc", "bdcdyh", "house_code", "phone", "street", "community", "county",
+_CODE_KINDS = frozenset({"id", "ric", "uscc", "bdcdyh", "house_code", "beidou", "phone", "street", "community", "county",
                          "division", "code_digits", "short_code", "door_plate", "vocab:element_type"})
 
 

@@ -1,9 +1,10 @@
 """What a column holds, judged from its values: detectors run vectorized on a sample of rows.
 
 :func:`profile_column` computes, once per column, the share of sampled values passing each detector (GB 11643
-ID numbers, GB 32100 credit codes, GB/T 37346 不动产单元代码, JGJ/T 246 房屋代码, phone numbers, division codes,
-dates, coordinates, addresses, person and organisation names, ...), plus uniqueness and the dominant *shape* of
-the values (digits as ``9``, letters as ``A``), which links a column to another file's identifier column.
+ID numbers, GB 32100 credit codes, GB/T 37346 不动产单元代码, JGJ/T 246 房屋代码, GB/T 39409 北斗网格位置码, phone
+numbers, division codes, dates, coordinates, addresses, person and organisation names, ...), plus uniqueness and the
+dominant *shape* of the values (digits as ``9``, letters as ``A``), which links a column to another file's
+identifier column.
 :func:`value_fit` turns a profile into evidence for one kind of field (``[-1, 1]``, with a Chinese note).
 """
 
@@ -63,6 +64,7 @@ _RE = {
     "metric_name": re.compile(r"[A-Za-z][A-Za-z0-9_]*"),
     "unit_symbol": re.compile(r"[A-Za-z%°℃μ/³²·\-0-9]{1,8}|[米秒度升吨个次]"),
     "short_code": re.compile(r"[A-Za-z0-9\-#]{1,10}"),
+    "beidou_shape": re.compile(r"[NSns]\d{2}[A-Va-v][0-9A-Fa-f]{0,16}"),
 }
 _BOOL_VALUES = frozenset({"是", "否", "y", "n", "yes", "no", "1", "0", "true", "false", "有", "无", "√", "×", "已", "未"})
 
@@ -250,6 +252,7 @@ def profile_column(series: pd.Series, name: str | None = None) -> ColumnProfile:
 
 
 def _profile_column(series: pd.Series, name: str | None) -> ColumnProfile:
+    from cimlib.codes.beidou import valid as beidou_valid
     from cimlib.codes.ids import bdcdyh_valid, house_code_valid, phone_valid, ric_valid, uscc_valid
 
     n = len(series)
@@ -299,6 +302,9 @@ def _profile_column(series: pd.Series, name: str | None) -> ColumnProfile:
     if share(digits & (lengths >= 20)) > 0.2:
         shares["house_code"] = share(house_code_valid(u))
         shares["house_code_shape"] = share(digits & (lengths == 23))
+    if share(u.str.match(r"[NSns]\d\d").fillna(False).to_numpy(dtype=bool)) > 0.2:  # GB/T 39409 北斗网格位置码
+        shares["beidou_shape"] = share(full("beidou_shape"))
+        shares["beidou"] = share(beidou_valid(u.to_numpy(dtype=object)))
     if share(has_digit & (lengths >= 7) & (lengths <= 16)) > 0.2:
         shares["phone"] = share(phone_valid(u))
         shares["mobile"] = share(full("mobile"))
@@ -553,9 +559,10 @@ def _value_fit(p: ColumnProfile, kind: str, ctx: FitContext, spec_range: tuple[f
         if s("idlike") >= 0.8 and s("cjk") < 0.2:
             return 0.3, False, "值形如编号"
         return -0.6 if s("cjk") > 0.5 else 0.0, False, "值不像编号" if s("cjk") > 0.5 else ""
-    if kind in ("ric", "uscc", "bdcdyh", "house_code"):
+    if kind in ("ric", "uscc", "bdcdyh", "house_code", "beidou"):
         label = {"ric": "GB 11643 公民身份号码校验", "uscc": "GB 32100 统一社会信用代码校验",
-                 "bdcdyh": "GB/T 37346 不动产单元代码结构", "house_code": "JGJ/T 246 房屋代码结构与校验"}[kind]
+                 "bdcdyh": "GB/T 37346 不动产单元代码结构", "house_code": "JGJ/T 246 房屋代码结构与校验",
+                 "beidou": "GB/T 39409 北斗网格位置码结构"}[kind]
         valid, shape = s(kind), s(f"{kind}_shape")
         if valid >= 0.5:
             return 1.0, True, f"{_pct(valid)} 的值通过 {label}"
