@@ -458,7 +458,7 @@ def _coverage_rows(run: _Run, areas: Areas, admin, period, latest) -> list[pd.Da
                 continue
             deps.add(mask)
         ext = run.cached(("extent", schema), lambda: project(extent, crs))[keep]
-        cov = area_coverage(codes, polys, ext)
+        cov = area_coverage(codes, polys, ext, ids=np.flatnonzero(keep), memo=run.cached(("memo", metric_id), dict))
         rows = _rows(metric_id, run.names[schema], cov, "covered_m2", "area_m2", areas, period, run.fingerprint(deps, period))
         if mask:  # areas outside the mask have nothing to cover
             rows = rows[rows["denominator"] > 0]
@@ -511,7 +511,7 @@ def _platform_rows(run: _Run, areas: Areas, admin, period, latest, addr_status) 
     codes, comms, crs = geo
     polys = _masked(run, comms, crs, "central_area")
     ext = run.cached(("extent", "white_model_extent"), lambda: project(white, crs))[keep]
-    cov = area_coverage(codes, polys, ext)
+    cov = area_coverage(codes, polys, ext, ids=np.flatnonzero(keep), memo=run.cached(("memo", "pilot_cim_coverage"), dict))
     mapped = set(addr_status.loc[addr_status["on_map"].to_numpy(bool), "bucket"].astype(str))
     cov.loc[~cov.index.isin(list(mapped)), "covered_m2"] = 0.0
     missing = [s for s in PLATFORM_LAYERS if not run.names.get(s)]

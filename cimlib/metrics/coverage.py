@@ -58,7 +58,8 @@ def clip_to(polys: np.ndarray, mask: shapely.Geometry) -> np.ndarray:
     return out
 
 
-def area_coverage(codes, polys: np.ndarray, extent: np.ndarray) -> pd.DataFrame:
+def area_coverage(codes, polys: np.ndarray, extent: np.ndarray, *, ids: np.ndarray | None = None,
+                  memo: dict | None = None) -> pd.DataFrame:
     """Per area: its area (m²) and the area of its part inside the extent.
 
     An area covered by a single extent feature counts whole without an overlay; otherwise it is intersected with
@@ -72,6 +73,10 @@ def area_coverage(codes, polys: np.ndarray, extent: np.ndarray) -> pd.DataFrame:
         The areas, in a projected CRS.
     extent : numpy.ndarray of polygons
         Production extent features (already filtered to the period), in the same CRS.
+    ids, memo : optional
+        Stable identifiers of the ``extent`` features (their positions in the unfiltered layer) and a dict kept
+        across calls: an area partly covered by the same features as in an earlier call (another month) reuses
+        that overlay instead of computing it again.
 
     Returns
     -------
@@ -80,7 +85,9 @@ def area_coverage(codes, polys: np.ndarray, extent: np.ndarray) -> pd.DataFrame:
     """
     area = shapely.area(polys)
     covered = np.zeros(len(polys))
-    ext = extent[~shapely.is_missing(extent) & ~shapely.is_empty(extent)] if len(extent) else extent
+    present = ~shapely.is_missing(extent) & ~shapely.is_empty(extent) if len(extent) else np.zeros(0, bool)
+    ext = extent[present] if len(extent) else extent
+    ids = np.asarray(ids)[present] if ids is not None and len(extent) else np.arange(len(ext))
     if len(ext):
         ext = shapely.make_valid(ext)
         tree = shapely.STRtree(ext)
@@ -92,8 +99,14 @@ def area_coverage(codes, polys: np.ndarray, extent: np.ndarray) -> pd.DataFrame:
             whole[pi[cov]] = True
         covered[whole] = area[whole]
         for i in np.unique(pi[~whole[pi]]) if len(pi) else []:
-            cands = ext[ei[pi == i]]
-            covered[i] = shapely.area(shapely.intersection(polys[i], shapely.union_all(cands)))
+            sel = ei[pi == i]
+            key = (i, tuple(sorted(ids[sel].tolist())))
+            if memo is not None and key in memo:
+                covered[i] = memo[key]
+                continue
+            covered[i] = shapely.area(shapely.intersection(polys[i], shapely.union_all(ext[sel])))
+            if memo is not None:
+                memo[key] = covered[i]
     return pd.DataFrame({"covered_m2": covered, "area_m2": area}, index=pd.Index([str(c) for c in codes], name="bucket"))
 
 

@@ -271,9 +271,14 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
         elif ok:
             readable[schema] = (None, key)
     parts = []
+    static = run.__dict__.setdefault("_static_coded", {})   # layers without snapshots: checked once per run
     for schema, (frame, key) in readable.items():
         cls, name = ENTITY_CLASSES[schema], names[schema]
         entry = run.catalog[name]
+        if frame is not None and name in static:
+            parts.append(static[name].assign(period=period))
+            files[name] = run.files(name, key)
+            continue
         if frame is None:
             try:
                 with warnings.catch_warnings():
@@ -298,10 +303,13 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
             scope = frame["address_type"].isin(cls.scope).to_numpy()
         sub = frame[scope]
         ids = (sub[id_col].astype("string").fillna("") if id_col in sub else pd.Series([""] * len(sub)))
-        parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             "period": period, "dataset": name, "schema": schema, "record_id": ids.to_numpy(dtype=object),
             "bucket": _buckets(run, schema, name, sub), "facility_class": _facility_class(schema, sub),
-            "coded": coded[scope]}, columns=CODED_COLUMNS))
+            "coded": coded[scope]}, columns=CODED_COLUMNS)
+        if key is None:
+            static[name] = part
+        parts.append(part)
         files[name] = run.files(name, key)
     return parts
 
