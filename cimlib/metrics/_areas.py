@@ -133,3 +133,46 @@ def roll_up(areas: Areas, counts: pd.DataFrame, value_cols: list[str]) -> pd.Dat
         d.insert(1, "area_level", level)
         parts.append(d)
     return pd.concat(parts, ignore_index=True)
+
+
+def metric_rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str, areas: Areas, period: str,
+                sha: str, *, name_zh: str, unit: str, is_count: bool = False, levels=None) -> pd.DataFrame:
+    """Rows of the metrics table (:data:`cimlib.metrics.METRICS_COLUMNS`) from per-community counts.
+
+    Parameters
+    ----------
+    metric_id, dataset : str
+    counts : pandas.DataFrame
+        Indexed by community-level bucket, with the columns ``num`` and ``den``.
+    num, den : str
+    areas : Areas
+    period : str
+    sha : str
+        Fingerprint of the inputs.
+    name_zh, unit : str
+    is_count : bool, default False
+        ``value`` = N (a count or an area) instead of N / D.
+    levels : collection of str, optional
+        Area levels kept (default every level).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every area of :func:`roll_up`; ``value`` NaN where D is 0 (for a share).
+    """
+    table = roll_up(areas, counts, [num, den])
+    if levels is not None:
+        table = table[table["area_level"].isin(list(levels))]
+    out = pd.DataFrame({"metric_id": metric_id, "dataset": dataset, "area_code": table["area_code"].astype(str),
+                        "area_level": table["area_level"], "period": period,
+                        "numerator": table[num].astype("float64"), "denominator": table[den].astype("float64")})
+    if is_count:
+        out["value"] = out["numerator"]
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["value"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    out["name_zh"] = name_zh
+    out["area_name"] = out["area_code"].map(areas.name)
+    out["unit"] = unit
+    out["inputs_sha256"] = sha
+    return out.reset_index(drop=True)

@@ -45,7 +45,7 @@ import shapely
 
 from cimlib._io import input_label, input_sha256
 from cimlib.catalog import Catalog, CatalogError
-from cimlib.metrics._areas import Areas, roll_up
+from cimlib.metrics._areas import Areas, metric_rows
 from cimlib.metrics._spec import CLASSES, METRICS, METRICS_COLUMNS, RegisterClass
 from cimlib.metrics.registers import code_ok_any
 
@@ -366,22 +366,9 @@ def reporting_devices(catalog, period: str) -> set[str]:
 
 def _rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str, areas: Areas, period: str,
           sha: str, cls: str = "", is_count: bool = False) -> pd.DataFrame:
-    table = roll_up(areas, counts, [num, den])
-    table = table[table["area_level"].isin(_LEVELS)]
     m = METRICS[metric_id]
-    out = pd.DataFrame({"metric_id": metric_id, "dataset": dataset, "area_code": table["area_code"].astype(str),
-                        "area_level": table["area_level"], "period": period,
-                        "numerator": table[num].astype("float64"), "denominator": table[den].astype("float64")})
-    if is_count:
-        out["value"] = out["numerator"]
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["value"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["name_zh"] = m.name_zh.format(cls=cls)
-    out["area_name"] = out["area_code"].map(areas.name)
-    out["unit"] = m.unit
-    out["inputs_sha256"] = sha
-    return out.reset_index(drop=True)
+    return metric_rows(metric_id, dataset, counts, num, den, areas, period, sha, name_zh=m.name_zh.format(cls=cls),
+                       unit=m.unit, is_count=is_count, levels=_LEVELS)
 
 
 def _counts(rec: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from cimlib._io import input_label, input_sha256
 from cimlib.catalog import Catalog, CatalogError
-from cimlib.metrics._areas import Areas, roll_up
+from cimlib.metrics._areas import Areas, metric_rows
 from cimlib.metrics._spec import CLASSES, METRICS, METRICS_COLUMNS
 
 __all__ = ["GRID_METRIC", "ENTITIES", "GRID_SCHEMAS", "in_scope", "grid_counts", "grid_rows", "grid_metrics"]
@@ -120,19 +120,9 @@ def grid_rows(parts: dict, areas: Areas, period, fingerprint: Callable[[set], st
 
 
 def _rows(dataset: str, counts: pd.DataFrame, areas: Areas, period, sha: str) -> pd.DataFrame:
-    table = roll_up(areas, counts, ["grid_ok", "entities"])
     m = METRICS[GRID_METRIC]
-    out = pd.DataFrame({"metric_id": GRID_METRIC, "dataset": dataset, "area_code": table["area_code"].astype(str),
-                        "area_level": table["area_level"], "period": period or "current",
-                        "numerator": table["grid_ok"].astype("float64"),
-                        "denominator": table["entities"].astype("float64")})
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["value"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["name_zh"] = m.name_zh
-    out["area_name"] = out["area_code"].map(areas.name)
-    out["unit"] = m.unit
-    out["inputs_sha256"] = sha
-    return out.reset_index(drop=True)
+    return metric_rows(GRID_METRIC, dataset, counts, "grid_ok", "entities", areas, period or "current", sha,
+                       name_zh=m.name_zh, unit=m.unit)
 
 
 def _entry(catalog: Catalog, schema: str) -> str | None:

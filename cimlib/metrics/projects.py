@@ -37,7 +37,7 @@ import pandas as pd
 from cimlib._io import input_label, input_sha256
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.codes.projects import BUILDING_TYPE, read_areas, read_dates, read_flags
-from cimlib.metrics._areas import Areas, roll_up
+from cimlib.metrics._areas import Areas, metric_rows
 from cimlib.metrics._spec import METRICS, METRICS_COLUMNS
 
 __all__ = ["PROJECT_METRICS", "PROJECTS_SCHEMA", "EXCLUDED_COLUMNS", "ProjectRecords", "read_projects",
@@ -316,18 +316,6 @@ def project_metrics(catalog, periods=None, *, areas: Areas | None = None) -> pd.
 
 def _rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str, areas: Areas, period: str, sha: str,
           is_count: bool) -> pd.DataFrame:
-    table = roll_up(areas, counts, [num, den])
     m = METRICS[metric_id]
-    out = pd.DataFrame({"metric_id": metric_id, "dataset": dataset, "area_code": table["area_code"].astype(str),
-                        "area_level": table["area_level"], "period": period,
-                        "numerator": table[num].astype("float64"), "denominator": table[den].astype("float64")})
-    if is_count:
-        out["value"] = out["numerator"]
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["value"] = out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["name_zh"] = m.name_zh
-    out["area_name"] = out["area_code"].map(areas.name)
-    out["unit"] = m.unit
-    out["inputs_sha256"] = sha
-    return out
+    return metric_rows(metric_id, dataset, counts, num, den, areas, period, sha, name_zh=m.name_zh, unit=m.unit,
+                       is_count=is_count)
