@@ -155,7 +155,7 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
     area_code = area_code or cat.city_code
     prog = resolve_programme(cat, programme, indicators_path)  # a clear error before anything is computed
     title, names = REPORTS[kind]
-    out_root = Path(out_root)
+    out_root = Path(out_root).resolve()   # the notebooks run in the work folder: a relative path would land there
     final = out_root / kind / label
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".partial", dir=final.parent))

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -37,8 +38,13 @@ def acceptance_run(city, tmp_path_factory):
     for args in (["inventory"], ["check"]):
         res = CliRunner().invoke(main, [*args, "--catalog", cat, "--out", str(out / args[0]), "--quiet"])
         assert res.exit_code == 0, res.output
-    run = run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root=out,
-                     progress=False)
+    cwd = os.getcwd()
+    os.chdir(out.parent)   # `--out reports` as a user gives it: relative to the folder the command runs in
+    try:
+        run = run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root="reports",
+                         progress=False)
+    finally:
+        os.chdir(cwd)
     city_inputs_unchanged = _checksums(city) == before
     return city, out, run, city_inputs_unchanged
 
@@ -76,6 +82,9 @@ def test_the_report_folder_holds_every_file(acceptance_run):
                                "01_catalog_inventory"])
     assert not list(out.rglob("*.partial"))
     assert (run.folder / "report.pdf").read_bytes().startswith(b"%PDF")
+    # nothing of the work folder's data cache is copied into the report (a relative --out resolved again inside
+    # the notebooks' working folder did that) or listed in its manifest
+    assert not list(run.folder.rglob("reports")) and ".partial" not in json.dumps(run.manifest, ensure_ascii=False)
 
 
 def test_html_has_no_code_and_loads_nothing_from_the_network(acceptance_run):
