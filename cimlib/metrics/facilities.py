@@ -138,6 +138,8 @@ class _Run:
     problems: list = field(default_factory=list)
     sha: dict = field(default_factory=dict)
     static: dict = field(default_factory=dict)
+    coded: dict = field(default_factory=dict)
+    """Entry -> its coded records, for layers without snapshots (checked once per run, shared by every period)."""
 
     def __post_init__(self):
         self.root = self.catalog.path.parent.resolve()
@@ -271,12 +273,11 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
         elif ok:
             readable[schema] = (None, key)
     parts = []
-    static = run.__dict__.setdefault("_static_coded", {})   # layers without snapshots: checked once per run
     for schema, (frame, key) in readable.items():
         cls, name = ENTITY_CLASSES[schema], names[schema]
         entry = run.catalog[name]
-        if frame is not None and name in static:
-            parts.append(static[name].assign(period=period))
+        if frame is not None and name in run.coded:
+            parts.append(run.coded[name].assign(period=period))
             files[name] = run.files(name, key)
             continue
         if frame is None:
@@ -308,7 +309,7 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
             "bucket": _buckets(run, schema, name, sub), "facility_class": _facility_class(schema, sub),
             "coded": coded[scope]}, columns=CODED_COLUMNS)
         if key is None:
-            static[name] = part
+            run.coded[name] = part
         parts.append(part)
         files[name] = run.files(name, key)
     return parts
