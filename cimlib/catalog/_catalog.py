@@ -336,6 +336,23 @@ class Catalog:
                 return part
         return dataclasses.replace(source, where="false", label=label)
 
+    def entry_for(self, schema: str) -> str | None:
+        """The entry a schema is read from: the entry of that name when its schema matches, else the first entry
+        with that schema (a city may name its entries as it likes), else None.
+
+        Parameters
+        ----------
+        schema : str
+            A schema name (:data:`standards_checks.SCHEMA_NAMES`).
+
+        Returns
+        -------
+        str or None
+        """
+        if schema in self and self[schema].schema == schema:
+            return schema
+        return next((e.name for e in self if e.schema == schema), None)
+
     def periods(self, name: str) -> list[str]:
         """Snapshot periods of an entry, declared or present on disk.
 

@@ -116,14 +116,8 @@ def _load(catalog) -> Catalog:
     return catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
 
 
-def _entry(catalog: Catalog, schema: str) -> str | None:
-    if schema in catalog and catalog[schema].schema == schema:
-        return schema
-    return next((e.name for e in catalog if e.schema == schema), None)
-
-
 def _register_periods(catalog: Catalog) -> list[str]:
-    names = [n for n in (_entry(catalog, s) for s in CLASSES) if n]
+    names = [n for n in (catalog.entry_for(s) for s in CLASSES) if n]
     return sorted({p for n in names for p in catalog.periods(n)})
 
 
@@ -190,7 +184,7 @@ class _Run:
 
 
 def _make_run(catalog: Catalog, areas: Areas | None) -> _Run:
-    admin_name = _entry(catalog, "admin_areas")
+    admin_name = catalog.entry_for("admin_areas")
     if admin_name is None:
         raise CatalogError("数据目录中没有 admin_areas（行政区划）图层，无法按区划统计设施与实体赋码", path=catalog.path)
     with warnings.catch_warnings():
@@ -259,7 +253,7 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
     ctx = Context(run.catalog, period=period if run.snapshots and period != "current" else None)
     if run.admin_name:
         ctx.register(run.admin_name, "admin_areas", run.admin)
-    names = {s: _entry(run.catalog, s) for s in ENTITY_CLASSES}
+    names = {s: run.catalog.entry_for(s) for s in ENTITY_CLASSES}
     readable = {}
     for schema, name in names.items():   # layers without snapshots: read once per run, shared by every period
         if name is None:
@@ -406,7 +400,7 @@ def _access_rows(run: _Run, periods: list[str], reported) -> list[pd.DataFrame]:
     """``sensor_access_count`` rows (module docstring)."""
     from cimlib.sensors.readings import catalog_reading_tasks, periods_of
 
-    name = _entry(run.catalog, "devices")
+    name = run.catalog.entry_for("devices")
     if name is None:
         return []
     devices = run.layer(name)
@@ -431,7 +425,7 @@ def _access_rows(run: _Run, periods: list[str], reported) -> list[pd.DataFrame]:
     reading_tasks = {}
     if reported is None:
         reported = {}
-        if _entry(run.catalog, "readings") == "readings" and name == "devices":
+        if run.catalog.entry_for("readings") == "readings" and name == "devices":
             try:
                 months = set(periods_of(catalog_reading_tasks(run.catalog)))
             except CatalogError as exc:

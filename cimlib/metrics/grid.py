@@ -125,12 +125,6 @@ def _rows(dataset: str, counts: pd.DataFrame, areas: Areas, period, sha: str) ->
                        name_zh=m.name_zh, unit=m.unit)
 
 
-def _entry(catalog: Catalog, schema: str) -> str | None:
-    if schema in catalog and catalog[schema].schema == schema:
-        return schema
-    return next((e.name for e in catalog if e.schema == schema), None)
-
-
 def grid_metrics(catalog, periods=None, *, areas: Areas | None = None) -> pd.DataFrame:
     """``beidou_grid_rate`` of a catalog for each period, read from the catalog (module docstring for N and D).
 
@@ -155,7 +149,7 @@ def grid_metrics(catalog, periods=None, *, areas: Areas | None = None) -> pd.Dat
         No admin layer when ``areas`` is not given, or none of the four datasets in the catalog.
     """
     catalog = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
-    names = {s: _entry(catalog, s) for s in (*GRID_SCHEMAS, "admin_areas")}
+    names = {s: catalog.entry_for(s) for s in (*GRID_SCHEMAS, "admin_areas")}
     if not any(names[s] for s in GRID_SCHEMAS):
         raise CatalogError("数据目录中没有建筑、标准地址、实有房屋或物联感知设备数据，无法计算北斗网格码关联率", path=catalog.path)
     problems: list[tuple] = []

@@ -78,14 +78,8 @@ def _load(catalog) -> Catalog:
     return catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
 
 
-def _entry(catalog: Catalog, schema: str) -> str | None:
-    if schema in catalog and catalog[schema].schema == schema:
-        return schema
-    return next((e.name for e in catalog if e.schema == schema), None)
-
-
 def _projects_entry(catalog: Catalog) -> str:
-    name = _entry(catalog, PROJECTS_SCHEMA)
+    name = catalog.entry_for(PROJECTS_SCHEMA)
     if name is None:
         raise CatalogError("数据目录中没有 projects（工程建设项目）条目，无法计算数字化建造与融合项目指标", path=catalog.path)
     return name
@@ -231,7 +225,7 @@ def project_inputs(catalog) -> dict:
     """Input files of the project metrics (relative to the catalog folder) -> sha256: the project list and the
     admin layer (for a manifest; :func:`project_metrics` puts the same in ``attrs["inputs"]``)."""
     catalog = _load(catalog)
-    return _fingerprint(catalog, [_projects_entry(catalog), _entry(catalog, "admin_areas")])[1]
+    return _fingerprint(catalog, [_projects_entry(catalog), catalog.entry_for("admin_areas")])[1]
 
 
 def project_metrics(catalog, periods=None, *, areas: Areas | None = None) -> pd.DataFrame:
@@ -265,7 +259,7 @@ def project_metrics(catalog, periods=None, *, areas: Areas | None = None) -> pd.
     """
     catalog = _load(catalog)
     rec = read_projects(catalog)
-    admin_name = _entry(catalog, "admin_areas")
+    admin_name = catalog.entry_for("admin_areas")
     if areas is None:
         if admin_name is None:
             raise CatalogError("数据目录中没有 admin_areas（行政区划）图层，无法按区划统计工程建设项目", path=catalog.path)

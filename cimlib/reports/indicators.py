@@ -96,6 +96,7 @@ _MONTH = re.compile(r"\d{4}-\d{2}")
 # metrics the indicators need
 # --------------------------------------------------------------------------------------------------
 
+
 def _as_of(as_of) -> str:
     """``as_of`` checked and returned as ``YYYY-MM-DD``."""
     try:
@@ -108,18 +109,8 @@ def _load_catalog(catalog) -> Catalog:
     return catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
 
 
-def _entry(catalog: Catalog, schema: str) -> str | None:
-    """The entry of a schema: the entry of that name if its schema matches, else the first entry with the schema."""
-    if schema in catalog and catalog[schema].schema == schema:
-        return schema
-    for e in catalog:
-        if e.schema == schema:
-            return e.name
-    return None
-
-
 def _register_periods(catalog: Catalog) -> list[str]:
-    names = [n for n in (_entry(catalog, s) for s in CLASSES) if n]
+    names = [n for n in (catalog.entry_for(s) for s in CLASSES) if n]
     return sorted({p for n in names for p in catalog.periods(n)})
 
 
@@ -194,7 +185,7 @@ def smart_community_metrics(catalog, periods=None) -> pd.DataFrame:
 
 
 def _smart_community(catalog: Catalog, periods, inputs: _Inputs) -> pd.DataFrame:
-    name = _entry(catalog, "admin_areas")
+    name = catalog.entry_for("admin_areas")
     if name is None:
         raise CatalogError("数据目录中没有 admin_areas（行政区划）图层，无法计算智慧社区覆盖率", path=catalog.path)
     entry = catalog[name]
@@ -336,7 +327,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
 def _project_rows(catalog: Catalog, periods, month: str, inputs: _Inputs, problems: list) -> list[pd.DataFrame]:
     """The 工程建设项目 metrics (:func:`cimlib.metrics.projects.project_metrics`) for the registers' months plus every
     December from the earliest approval year (重庆's 2021 targets), up to the as-of month."""
-    if not _entry(catalog, "projects"):
+    if not catalog.entry_for("projects"):
         return []
     from cimlib.metrics.projects import project_metrics, project_periods
 
@@ -348,7 +339,7 @@ def _project_rows(catalog: Catalog, periods, month: str, inputs: _Inputs, proble
     inputs.update(pm.attrs.get("inputs", {}))
     excluded = {k: int(v) for k, v in (pm.attrs.get("excluded") or {}).items() if k != "total" and int(v)}
     if excluded:
-        problems.append((None, _entry(catalog, "projects"), "部分工程项目的批准日期、标识或面积无法使用，未计入项目指标："
+        problems.append((None, catalog.entry_for("projects"), "部分工程项目的批准日期、标识或面积无法使用，未计入项目指标："
                          + "，".join(f"{k} {v} 个" for k, v in excluded.items()) + "（见检查结果）"))
     return [pm]
 
@@ -454,7 +445,7 @@ def _files(catalog: Catalog, name: str) -> list:
 
 def _admin_names(catalog: Catalog) -> tuple[dict, str | None]:
     """Area code -> name, and the county code when the admin layer has exactly one county (else None)."""
-    name = _entry(catalog, "admin_areas")
+    name = catalog.entry_for("admin_areas")
     if name is None:
         return {}, None
     try:
@@ -763,6 +754,7 @@ def _row(ind: Indicator, row: dict, notes: list[str]) -> dict:
 # the one call
 # --------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class AcceptanceResult:
     """What :func:`acceptance` produced.
@@ -865,7 +857,7 @@ def task_metrics(catalog: Catalog, indicators, as_of: str) -> tuple[dict, dict, 
     wanted = [i for i in indicators if i.computable and i.metric_id == TASK_COMPLETION]
     if not wanted:
         return {}, {}, []
-    name = _entry(catalog, "tasks")
+    name = catalog.entry_for("tasks")
     if name is None:
         return {}, {}, [(None, "tasks", "数据目录中没有工作任务清单（tasks），节点任务完成率不可计算")]
     try:
