@@ -1,8 +1,6 @@
 """A papermill report run end to end on the small sample city: files, offline HTML, no personal data, verify."""
 
-import hashlib
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -13,40 +11,9 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from cimlib.cli import main
-from cimlib.demo import build_sample_city
 from cimlib.reports.figures import cjk_font
 from cimlib.reports.runner import run_report
 from cimlib.reports.verify import verify_manifest
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    return build_sample_city(tmp_path_factory.mktemp("rep") / "city", seed=7, scale="small", progress=False).parent
-
-
-def _checksums(folder: Path) -> dict:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def acceptance_run(city, tmp_path_factory):
-    """The README's main job on the city: inventory and check, then the acceptance report (which computes the
-    checks, metrics and sensor analysis of every month it needs)."""
-    out = tmp_path_factory.mktemp("rep") / "reports"
-    before = _checksums(city)
-    cat = str(city / "data_catalog.yaml")
-    for args in (["inventory"], ["check"]):
-        res = CliRunner().invoke(main, [*args, "--catalog", cat, "--out", str(out / args[0]), "--quiet"])
-        assert res.exit_code == 0, res.output
-    cwd = os.getcwd()
-    os.chdir(out.parent)   # `--out reports` as a user gives it: relative to the folder the command runs in
-    try:
-        run = run_report("acceptance", catalog=city / "data_catalog.yaml", as_of="2024-09-30", out_root="reports",
-                         progress=False)
-    finally:
-        os.chdir(cwd)
-    city_inputs_unchanged = _checksums(city) == before
-    return city, out, run, city_inputs_unchanged
 
 
 def test_a_full_run_writes_no_input(acceptance_run):
