@@ -41,6 +41,7 @@ class SampleCities:
         self._cities: dict = {}
         self._metrics: dict = {}
         self._findings: dict = {}
+        self._collected: dict = {}
 
     def city(self, seed: int) -> Path:
         """The small sample city of ``seed`` (default county 421303), with ``delivery/`` and its truth."""
@@ -114,6 +115,32 @@ class SampleCities:
             self._metrics[seed] = compute_metrics(Catalog.load(self.city(seed) / "data_catalog.yaml"))
         return self._metrics[seed]
 
+    def share_acceptance_metrics(self, monkeypatch) -> None:
+        """Let :func:`cimlib.reports.acceptance` on a shared city (a catalog inside a folder of this object) reuse the
+        metrics an earlier call on the same catalog and as-of date computed in this session (what its private
+        ``_collect`` returns, copied: they do not depend on the programme or the indicator file). Calls on any other
+        catalog (a test's modified copy) compute as usual. ``monkeypatch`` scopes the sharing."""
+        import dataclasses
+
+        from cimlib.reports import indicators
+
+        compute = getattr(indicators._collect, "unshared", indicators._collect)
+
+        def collect(catalog, as_of, progress):
+            path = Path(catalog.path).resolve()
+            if path.parent not in {p.resolve() for p in self._cities.values()}:
+                return compute(catalog, as_of, progress)
+            key = (str(path), as_of)
+            if key not in self._collected:
+                self._collected[key] = compute(catalog, as_of, progress)
+            got = self._collected[key]
+            return dataclasses.replace(got, metrics=got.metrics.copy(), inputs=dict(got.inputs),
+                                       problems=got.problems.copy(), evidence=got.evidence.copy(),
+                                       matches=dict(got.matches))
+
+        collect.unshared = compute
+        monkeypatch.setattr(indicators, "_collect", collect)
+
     def findings(self, seed: int):
         """``run_checks`` findings (every dataset) on the plain city of ``seed``."""
         if seed not in self._findings:
@@ -128,3 +155,10 @@ class SampleCities:
 def sample_cities(tmp_path_factory) -> SampleCities:
     """Session-wide :class:`SampleCities`."""
     return SampleCities(tmp_path_factory)
+
+
+@pytest.fixture()
+def shared_acceptance(sample_cities, monkeypatch):
+    """Within the test, acceptance runs on the shared cities reuse the metrics of an identical earlier run
+    (:meth:`SampleCities.share_acceptance_metrics`)."""
+    sample_cities.share_acceptance_metrics(monkeypatch)

@@ -39,6 +39,7 @@ class Areas:
         self.street_of = {c: (parent.get(c) if parent.get(c) in set(self.streets) else c[:9]) for c in self.communities}
         self.county_of = {s: (parent.get(s) if parent.get(s) in set(self.counties) else self._county_by_prefix(s[:6]))
                           for s in self.streets}
+        self._memo: dict = {}   # street/county of each bucket seen: every metric of a run rolls up the same ones
 
     def _county_by_prefix(self, prefix: str) -> str:
         return prefix if prefix in self.counties else self.default_county
@@ -74,6 +75,22 @@ class Areas:
 
     def street_of_bucket(self, buckets: pd.Index) -> np.ndarray:
         """The street-level bucket of community-level buckets."""
+        return self._memoized("street", buckets, self._street_of_bucket)
+
+    def county_of_bucket(self, street_buckets: pd.Index) -> np.ndarray:
+        """The county of street-level buckets."""
+        return self._memoized("county", street_buckets, self._county_of_bucket)
+
+    def _memoized(self, kind: str, buckets, compute) -> np.ndarray:
+        """``compute`` (element-wise) of ``buckets``, each distinct bucket computed once per :class:`Areas`."""
+        b = pd.Index(buckets).astype(str)
+        known = self._memo.setdefault(kind, {})
+        new = [x for x in b.unique() if x not in known]
+        if new:
+            known.update(zip(new, compute(pd.Index(new, dtype=object))))
+        return np.array([known[x] for x in b], dtype=object)
+
+    def _street_of_bucket(self, buckets: pd.Index) -> np.ndarray:
         b = pd.Series(buckets.astype(str))
         unk = b.str.endswith(UNKNOWN)
         base = b.str.slice(0, -len(UNKNOWN))
@@ -83,8 +100,7 @@ class Areas:
         out[is_county_unk] = b[is_county_unk]
         return out.fillna(self.default_county + UNKNOWN).to_numpy(dtype=object)
 
-    def county_of_bucket(self, street_buckets: pd.Index) -> np.ndarray:
-        """The county of street-level buckets."""
+    def _county_of_bucket(self, street_buckets: pd.Index) -> np.ndarray:
         b = pd.Series(street_buckets.astype(str))
         unk = b.str.endswith(UNKNOWN)
         out = b.map(self.county_of)

@@ -25,7 +25,7 @@ from cimlib.metrics.compounds import smart_compound_counts
 from cimlib.metrics.coverage import area_coverage, clip_to, completeness_counts, extent_as_of, project
 from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_records, projected_crs
 from cimlib.metrics.proposals import PROPOSAL_COLUMNS, no_proposals, propose
-from cimlib.metrics.registers import STATUS_COLUMNS, code_ok_any, record_status
+from cimlib.metrics.registers import DATASET_LEVEL_RULES, STATUS_COLUMNS, code_ok_any, record_status
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
 LINK_SUMMARY_COLUMNS = ["period", "dataset", "method", "on_map", "records"]
@@ -152,7 +152,7 @@ class _Run:
 
 
 def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M,
-                    progress: bool = False) -> MetricsResult:
+                    progress: bool = False, findings: dict | None = None) -> MetricsResult:
     """Compute every metric of the catalogue for the chosen periods.
 
     Parameters
@@ -166,6 +166,11 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     tolerance_m : float, default 5.0
         Tolerance of the point-in-footprint link, metres.
     progress : bool, default False
+    findings : dict, optional
+        Receives, for every register snapshot the run checks, ``(entry, period)`` -> its error-severity findings
+        (``period`` None for a catalog without snapshots; values unmasked), so that
+        :func:`cimlib.metrics.facilities.facility_metrics` of the same run reuses them instead of checking the same
+        snapshot again.
 
     Returns
     -------
@@ -195,7 +200,7 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     latest = all_periods[-1]
     rows, evidence, links, matches = [], [], [], {}
     for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
-        r, e, s, m = _one_period(run, areas, admin, period, latest)
+        r, e, s, m = _one_period(run, areas, admin, period, latest, findings)
         rows += r
         evidence += e
         links += s
@@ -245,7 +250,7 @@ def _rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str
     return out
 
 
-def _one_period(run: _Run, areas: Areas, admin, period, latest):
+def _one_period(run: _Run, areas: Areas, admin, period, latest, checked: dict | None = None):
     from standards_checks.backends.pandas import Context, check_dataset
 
     ctx = Context(run.catalog, period=period)
@@ -271,6 +276,8 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             f = check_dataset(ctx, name)
+        if checked is not None:
+            checked[(name, period)] = f[(f["severity"] == "error").to_numpy()]
         id_col = run.catalog[name].id_column or frame.columns[0]
         if key == "addresses":
             if buildings is None:
@@ -386,7 +393,7 @@ def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, add
         sub = look.reindex(prod["address_id"])
         buckets = areas.bucket(sub.reset_index(drop=True))
         errors = addr_findings[addr_findings["severity"] == "error"]
-        whole = errors["record_id"].isna().any()
+        whole = (errors["record_id"].isna() & errors["rule_id"].isin(DATASET_LEVEL_RULES)).any()
         rule_ok = ~prod["address_id"].isin(errors["record_id"].astype(str)).to_numpy() & ~whole
         present = sub.index.isin(look.index) & sub[id_col].notna().to_numpy() if id_col in sub else np.zeros(len(prod), bool)
     else:

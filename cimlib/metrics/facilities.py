@@ -244,9 +244,9 @@ def _facility_class(schema: str, frame) -> np.ndarray:
     return cat.map(table).fillna("other").to_numpy(dtype=object)
 
 
-def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
+def _coded_period(run: _Run, period: str, files: dict, checked=None) -> list[pd.DataFrame]:
     """Per entity of every class: bucket, facility class and whether it is coded, for one period (``files``
-    receives each entry's input files)."""
+    receives each entry's input files; ``checked``: findings already computed, as :func:`facility_metrics`)."""
     from standards_checks.api import structural_rule_id
     from standards_checks.backends.pandas import Context, check_dataset
 
@@ -282,9 +282,11 @@ def _coded_period(run: _Run, period: str, files: dict) -> list[pd.DataFrame]:
             except CatalogError as exc:
                 run.problems.append((period, name, str(exc)))
                 continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            findings = check_dataset(ctx, name)
+        findings = checked.get((name, ctx.period)) if checked else None
+        if findings is None:   # not checked yet in this run
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                findings = check_dataset(ctx, name)
         id_col = entry.id_column if entry.id_column in frame else cls.code_column
         if cls.code_column not in frame:
             run.problems.append((period, name, f"缺少编码字段 {entry.field_label(cls.code_column)}：全部记录按未赋码计"))
@@ -468,7 +470,7 @@ def _access_rows(run: _Run, periods: list[str], reported) -> list[pd.DataFrame]:
 
 
 def facility_metrics(catalog, periods=None, *, reported: dict | None = None,
-                     areas: Areas | None = None) -> pd.DataFrame:
+                     areas: Areas | None = None, findings=None) -> pd.DataFrame:
     """``facility_coding_rate``, ``entity_coding_rate`` and ``sensor_access_count`` for each period, by area.
 
     Parameters
@@ -485,6 +487,11 @@ def facility_metrics(catalog, periods=None, *, reported: dict | None = None,
         also given for the months of the dict that are not among ``periods`` (up to the last period).
     areas : Areas, optional
         Default the catalog's ``admin_areas`` layer.
+    findings : mapping, optional
+        ``(entry, period)`` -> the findings (at least the error-severity ones) of that register snapshot, already
+        computed in the same run on the same catalog (what :func:`cimlib.metrics.compute_metrics` gives its
+        ``findings`` argument; ``period`` None for a catalog without snapshots); the snapshots found there are not
+        checked again. Default: every entity dataset is checked here.
 
     Returns
     -------
@@ -504,7 +511,7 @@ def facility_metrics(catalog, periods=None, *, reported: dict | None = None,
     parts = []
     for period in periods:
         files: dict = {}
-        got = _coded_period(run, period, files)
+        got = _coded_period(run, period, files, findings)
         if got:
             parts += _coding_rows(run, period, pd.concat(got, ignore_index=True), files)
     parts += _access_rows(run, periods, reported)

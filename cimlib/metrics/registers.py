@@ -20,11 +20,19 @@ import numpy as np
 import pandas as pd
 
 from cimlib.metrics._spec import LOCATION_COLUMNS, RegisterClass
+from standards_checks.api import structural_rule_id
 from standards_checks.schemas._grid import GRID_COLUMN
 
 STATUS_COLUMNS = ["dataset", "record_id", "bucket", "governed", "coded", "on_map", "link_method", "link_key",
                   "link_target", "distance_m", "reason"]
 """Per-record status, the evidence behind the register metrics (record identifiers only, no personal values)."""
+
+DATASET_LEVEL_RULES = frozenset(structural_rule_id(k) for k in ("unreadable", "missing_column", "dtype", "rule_failed",
+                                                                "read_assumption", "extra_column", "crs"))
+"""Rules whose findings without a record id are about the whole dataset (unreadable, a required column missing or
+of the wrong type, ...). Any other finding without a record id is about a record whose own identifier is empty
+(SYS-004 on the id column, or another rule failing on that record): it fails that record only. (SYS-003 also
+reports single values of a wrong type; on a record without an identifier it stays a dataset-level error.)"""
 
 
 def finding_dimension(findings: pd.DataFrame, cls: RegisterClass) -> np.ndarray:
@@ -41,16 +49,32 @@ def finding_dimension(findings: pd.DataFrame, cls: RegisterClass) -> np.ndarray:
     return np.select([grid.to_numpy(), code.to_numpy(), where.to_numpy()], ["grid", "code", "map"], "gov")
 
 
-def _failing(ids: pd.Series, findings: pd.DataFrame, dims: np.ndarray, dim: str) -> tuple[np.ndarray, pd.Series]:
-    """Whether each record has an error of ``dim``, and the first such message (for the evidence)."""
+def _failing(ids: pd.Series, findings: pd.DataFrame, dims: np.ndarray, dim: str,
+             no_id: np.ndarray | None = None) -> tuple[np.ndarray, pd.Series]:
+    """Whether each record has an error of ``dim``, and the first such message (for the evidence); ``no_id``: the
+    records whose identifier is empty, which the findings without a record id that are not dataset-level
+    (:data:`DATASET_LEVEL_RULES`) are about."""
     f = findings[(dims == dim)]
-    whole = f["record_id"].isna()
+    unnamed = f["record_id"].isna()
+    whole = unnamed & f["rule_id"].isin(DATASET_LEVEL_RULES)
     if whole.any():  # a dataset-level error (e.g. a required column missing) applies to every record
         msg = f.loc[whole, "rule_id"].iloc[0] + " " + f.loc[whole, "message"].iloc[0]
         return np.ones(len(ids), dtype=bool), pd.Series(msg, index=ids.index)
-    first = f.drop_duplicates("record_id").set_index("record_id")
+    first = f[~unnamed].drop_duplicates("record_id").set_index("record_id")
     text = (first["rule_id"] + " " + first["message"]).reindex(ids.to_numpy())
-    return text.notna().to_numpy(), pd.Series(text.to_numpy(), index=ids.index)
+    fail, msg = text.notna().to_numpy(), pd.Series(text.to_numpy(), index=ids.index)
+    if no_id is not None and unnamed.any() and no_id.any():
+        fail = fail | no_id
+        msg = msg.astype(object)
+        msg[no_id] = f.loc[unnamed, "rule_id"].iloc[0] + " " + f.loc[unnamed, "message"].iloc[0]
+    return fail, msg
+
+
+def _no_id(frame: pd.DataFrame, id_column: str) -> np.ndarray:
+    """Records whose identifier is missing (their findings carry no record id)."""
+    if id_column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[id_column].isna().to_numpy()
 
 
 def record_status(dataset: str, frame: pd.DataFrame, findings: pd.DataFrame, links: pd.DataFrame, cls: RegisterClass,
@@ -83,9 +107,10 @@ def record_status(dataset: str, frame: pd.DataFrame, findings: pd.DataFrame, lin
     ids = frame[id_column].astype(str).reset_index(drop=True)
     f = findings[(findings["severity"] == "error")].copy()
     dims = finding_dimension(f, cls)
-    gov_fail, gov_msg = _failing(ids, f, dims, "gov")
-    code_fail, code_msg = _failing(ids, f, dims, "code")
-    map_fail, map_msg = _failing(ids, f, dims, "map")
+    no_id = _no_id(frame, id_column)
+    gov_fail, gov_msg = _failing(ids, f, dims, "gov", no_id)
+    code_fail, code_msg = _failing(ids, f, dims, "code", no_id)
+    map_fail, map_msg = _failing(ids, f, dims, "map", no_id)
     code = frame[cls.code_column].astype("string") if cls.code_column in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
     has_code = (code.notna() & (code.fillna("").str.strip() != "")).to_numpy()
     governed = ~gov_fail
@@ -127,6 +152,6 @@ def code_ok_any(frame: pd.DataFrame, findings: pd.DataFrame, cls: RegisterClass,
     ids = frame[id_column].astype(str).reset_index(drop=True)
     f = findings[findings["severity"] == "error"]
     dims = finding_dimension(f, cls)
-    fail, _ = _failing(ids, f, dims, "code")
+    fail, _ = _failing(ids, f, dims, "code", _no_id(frame, id_column))
     code = frame[cls.code_column].astype("string") if cls.code_column in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
     return (code.notna() & (code.fillna("").str.strip() != "")).to_numpy() & ~fail

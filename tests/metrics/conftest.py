@@ -1,7 +1,5 @@
 import pytest
 
-from cimlib.demo import build_sample_city
-
 
 @pytest.fixture(scope="session", params=[("small", 7), ("small", 11)], ids=lambda p: f"{p[0]}-{p[1]}")
 def city_metrics(request, sample_cities):
@@ -11,6 +9,7 @@ def city_metrics(request, sample_cities):
 
 
 @pytest.fixture(scope="session")
-def small_city(tmp_path_factory):
-    """The default small sample city (seed 7) for tests that modify a copy of it."""
-    return build_sample_city(tmp_path_factory.mktemp("met") / "base", seed=7, scale="small", progress=False).parent
+def small_city(sample_cities):
+    """The default small sample city (seed 7) for tests that modify a copy of it (shared: copy it, without its
+    ``delivery/``, before changing anything)."""
+    return sample_cities.city(7)

@@ -16,7 +16,7 @@ PERIOD = "2024-09"
 @pytest.fixture()
 def city_copy(small_city, tmp_path):
     dst = tmp_path / "city"
-    shutil.copytree(small_city, dst)
+    shutil.copytree(small_city, dst, ignore=shutil.ignore_patterns("delivery"))
     return dst
 
 
@@ -45,10 +45,10 @@ def _on_map_address(result, city):
     return addr, cand.address_id.iloc[0]
 
 
-def test_a_month_reads_only_its_own_snapshot(small_city, tmp_path):
-    full = compute_metrics(Catalog.load(small_city / "data_catalog.yaml"))
+def test_a_month_reads_only_its_own_snapshot(small_city, sample_cities, tmp_path):
+    full = sample_cities.metrics(7)   # compute_metrics of every period on small_city, shared
     dst = tmp_path / "one_month"
-    shutil.copytree(small_city, dst)
+    shutil.copytree(small_city, dst, ignore=shutil.ignore_patterns("delivery"))
     for folder in (dst / "snapshots").glob("*/period=*"):
         if not folder.name.endswith("2024-05"):
             shutil.rmtree(folder)
@@ -117,6 +117,28 @@ def test_an_address_with_an_unknown_area_code_is_not_on_the_map(base, small_city
     # the code contradicts its parent element (ADR-008, a governance rule) or, if governed, cannot be placed
     assert (gov.numerator == _county(base.metrics, "governance_rate", "addresses").numerator - 1
             or mapping.numerator == _county(base.metrics, "mapping_rate", "addresses").numerator - 1)
+
+
+def test_a_record_without_an_id_fails_alone(base, city_copy):
+    """A house whose identifier is empty fails governance itself (SYS-004 on house_id, a finding without a record
+    id); every other record keeps its status (not a dataset-level error that fails the whole register)."""
+    path = city_copy / "snapshots" / "houses" / f"period={PERIOD}" / "part-0.parquet"
+    houses = pd.read_parquet(path)
+    bad = set(base.evidence.loc[base.evidence.dataset == "houses", "record_id"])
+    row = houses.index[~houses.house_id.isin(bad)][0]   # a house that is governed, coded and on the map
+    houses.loc[row, "house_id"] = None
+    houses.to_parquet(path)
+    r = compute_metrics(Catalog.load(city_copy / "data_catalog.yaml"), [PERIOD])
+    gov, gov0 = _county(r.metrics, "governance_rate", "houses"), _county(base.metrics, "governance_rate", "houses")
+    assert (gov.numerator, gov.denominator) == (gov0.numerator - 1, gov0.denominator)
+    for metric in ("coding_rate", "mapping_rate"):   # of the governed: one fewer on both sides
+        m, m0 = _county(r.metrics, metric, "houses"), _county(base.metrics, metric, "houses")
+        assert (m.numerator, m.denominator) == (m0.numerator - 1, m0.denominator - 1), metric
+    hc, hc0 = _county(r.metrics, "house_coding_rate", "houses"), _county(base.metrics, "house_coding_rate", "houses")
+    assert (hc.numerator, hc.denominator) == (hc0.numerator, hc0.denominator)   # its code is still there
+    ev = r.evidence[r.evidence.dataset == "houses"]
+    assert len(ev) == len(base.evidence[base.evidence.dataset == "houses"]) + 1
+    assert ev.record_id.isna().sum() == 1 and ev.loc[ev.record_id.isna(), "reason"].iloc[0].startswith("未通过治理：SYS-004")
 
 
 def test_an_unreadable_dataset_is_a_problem_not_a_crash(base, city_copy):

@@ -21,7 +21,6 @@ import shapely
 import yaml
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.metrics import METRICS_COLUMNS
 from cimlib.metrics.facilities import (ENTITIES, FACILITIES, FACILITY_CLASS_OF, FACILITY_CLASSES, coded_records,
                                        facility_metrics)
@@ -143,10 +142,9 @@ class FacilityTruth:
 # --------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def wuhan_city(tmp_path_factory):
-    """A small 武汉 city (its months end at the 2023-11 deadline of the programme's facility targets)."""
-    return build_sample_city(tmp_path_factory.mktemp("wuhan") / "city", seed=7, scale="small", city=WUHAN,
-                             progress=False).parent
+def wuhan_city(sample_cities):
+    """A small 武汉 city (its months end at the 2023-11 deadline of the programme's facility targets; shared)."""
+    return sample_cities.area(WUHAN)
 
 
 @pytest.fixture(scope="module", params=["default", "wuhan"])
@@ -325,7 +323,7 @@ def test_a_dated_task_without_a_number_lists_the_deadline_months_value():
     assert flat.status == "无目标值" and "较 2023-10（100.0%）持平" in flat.evidence
 
 
-def test_wuhan_acceptance_lists_the_facility_figures_of_the_deadline_month(wuhan_city):
+def test_wuhan_acceptance_lists_the_facility_figures_of_the_deadline_month(wuhan_city, shared_acceptance):
     """The three rows of the 武汉 programme on a 武汉 city as of 2023-11-30, numbers from the truth."""
     truth = FacilityTruth(wuhan_city)
     run = acceptance(wuhan_city / "data_catalog.yaml", "2023-11-30", programme="wuhan")

@@ -52,7 +52,7 @@ def test_platform_coverage_is_the_white_models_share_of_the_central_area(city_me
 def platform_city(small_city, tmp_path_factory):
     """A copy of the small city (its latest snapshot only) to take layers away from."""
     dst = tmp_path_factory.mktemp("platform") / "city"
-    shutil.copytree(small_city, dst, ignore=shutil.ignore_patterns("readings", "truth"))
+    shutil.copytree(small_city, dst, ignore=shutil.ignore_patterns("readings", "truth", "delivery"))
     return dst
 
 

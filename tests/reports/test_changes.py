@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.reports.changes import LABELS, compare_findings, period_findings
 from standards_checks import FINDINGS_COLUMNS
 
@@ -151,8 +150,8 @@ A, B = "2024-05", "2024-06"
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    return build_sample_city(tmp_path_factory.mktemp("changes") / "city", seed=7, scale="small", progress=False).parent
+def city(sample_cities):
+    return sample_cities.city(7)   # shared: tests must not change it
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +244,7 @@ def test_sample_city_changes_match_the_truth(months, city):
 def test_sample_city_unreadable_snapshot(city, tmp_path):
     """June's snapshot of units is missing: May's unit findings are 无法比较, not 已整改."""
     copy = tmp_path / "city"
-    shutil.copytree(city, copy)
+    shutil.copytree(city, copy, ignore=shutil.ignore_patterns("delivery"))
     shutil.rmtree(copy / "snapshots" / "units" / f"period={B}")
     cat = Catalog.load(copy / "data_catalog.yaml")
     prev, cur = period_findings(cat, A, ["units"]), period_findings(cat, B, ["units"])

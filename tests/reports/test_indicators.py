@@ -21,7 +21,6 @@ import yaml
 
 from cimlib import Catalog
 from cimlib.catalog import CatalogError
-from cimlib.demo import build_sample_city
 from cimlib.metrics import METRICS, TARGETS
 from cimlib.metrics._spec import target_of
 from cimlib.reports import (
@@ -51,9 +50,9 @@ REGISTER_METRICS = {"governance_rate", "coding_rate", "mapping_rate", "house_cod
 # --------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def city(tmp_path_factory):
-    """The small sample city (seed 7): its folder."""
-    return build_sample_city(tmp_path_factory.mktemp("x") / "A", seed=7, scale="small", progress=False).parent
+def city(sample_cities):
+    """The small sample city (seed 7): its folder (shared: tests must not change it)."""
+    return sample_cities.city(7)
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +61,10 @@ def truth(city):
 
 
 @pytest.fixture(scope="session")
-def run_sep(city):
-    return acceptance(Catalog.load(city / "data_catalog.yaml"), "2024-09-30")
+def run_sep(city, sample_cities):
+    with pytest.MonkeyPatch.context() as mp:   # the metrics as of a date do not depend on the programme: computed once
+        sample_cities.share_acceptance_metrics(mp)
+        return acceptance(Catalog.load(city / "data_catalog.yaml"), "2024-09-30")
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +105,10 @@ def own_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def run_own(city, own_file):
-    return acceptance(city / "data_catalog.yaml", "2024-09-30", indicators_path=own_file)
+def run_own(city, own_file, sample_cities):
+    with pytest.MonkeyPatch.context() as mp:
+        sample_cities.share_acceptance_metrics(mp)
+        return acceptance(city / "data_catalog.yaml", "2024-09-30", indicators_path=own_file)
 
 
 def _write(path: Path, doc) -> Path:
@@ -428,7 +431,7 @@ def test_every_status_is_what_the_truth_implies(request, expected_numbers, own_f
 
 
 @pytest.mark.parametrize("programme", ["hubei-cim", "suizhou", "taizhou-digital", "chongqing-xinchengjian", "wuhan"])
-def test_every_programme_runs_on_the_sample_city(city, expected_numbers, programme):
+def test_every_programme_runs_on_the_sample_city(city, expected_numbers, programme, shared_acceptance):
     """Any programme runs on any catalog; its statuses are what the truth implies (a deadline before the city's
     first month cannot be judged; a whole-city count on a county is only that county's part)."""
     from standards_checks.programmes import load_programme
@@ -453,7 +456,7 @@ AREA_CITIES = {"suizhou": "421303", "wuhan": "420105", "hubei-cim": "420105", "c
 
 
 @pytest.mark.parametrize("programme", sorted(AREA_CITIES))
-def test_each_programme_on_a_city_of_its_own_area(sample_cities, programme):
+def test_each_programme_on_a_city_of_its_own_area(sample_cities, programme, shared_acceptance):
     """The sample city of a county the programme governs, on its own timeline (the months that span the programme's
     deadlines), evaluated as of its last month: every computable indicator's status, and the numbers behind each
     达标/未达标, are what the truth implies; the programme is chosen from the city's code (hubei-cim by name: a
@@ -576,7 +579,7 @@ def test_a_city_supplied_file_with_one_indicator(city, truth, tmp_path):
 
 def test_an_unreadable_dataset_is_a_problem_not_a_crash(city, tmp_path):
     dst = tmp_path / "city"
-    shutil.copytree(city, dst)
+    shutil.copytree(city, dst, ignore=shutil.ignore_patterns("delivery"))
     doc = yaml.safe_load((dst / "data_catalog.yaml").read_text(encoding="utf-8"))
     for e in doc["entries"]:
         if e.get("snapshots"):
@@ -683,7 +686,7 @@ def test_smart_community_values_that_cannot_be_read(tmp_path):
 
 def test_an_unreadable_admin_layer_is_a_problem_for_every_indicator(city, tmp_path):
     dst = tmp_path / "city"
-    shutil.copytree(city, dst)
+    shutil.copytree(city, dst, ignore=shutil.ignore_patterns("delivery"))
     (dst / "data" / "admin.gpkg").write_bytes(b"not a geopackage")
     path = _write(tmp_path / "i.yaml", {"indicators": [_entry(deadline="2024-01-31"),
                                                        _entry(indicator_id="smart", metric_id="smart_community_coverage",

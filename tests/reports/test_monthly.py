@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.reports.changes import compare_findings, period_findings
 from cimlib.reports.monthly import (DEFAULT_WEIGHTS, LABELS, as_of_date, department_progress, department_scores,
                                     task_status)
@@ -175,9 +174,8 @@ def test_labels_cover_the_columns():
 # ---------------------------------------------------------------- the sample city
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    path = build_sample_city(tmp_path_factory.mktemp("monthly") / "city", seed=7, scale="small", progress=False)
-    return Catalog.load(path)
+def city(sample_cities):
+    return Catalog.load(sample_cities.city(7) / "data_catalog.yaml")   # shared: tests must not change it
 
 
 def test_sample_city_task_status_against_the_raw_list(city):

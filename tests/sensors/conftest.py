@@ -2,15 +2,13 @@ import pandas as pd
 import pytest
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 
 
 @pytest.fixture(scope="session", params=[7, 11], ids=lambda s: f"small-{s}")
-def sensor_city(request, tmp_path_factory):
-    """A small sample city (seeds 7 and 11), its catalog and its sensor truth, built once per session."""
-    path = build_sample_city(tmp_path_factory.mktemp("sens") / f"s{request.param}", seed=request.param, scale="small",
-                             progress=False)
-    root = path.parent
+def sensor_city(request, sample_cities):
+    """A small sample city (seeds 7 and 11, the session's shared ones), its catalog and its sensor truth."""
+    root = sample_cities.city(request.param)
+    path = root / "data_catalog.yaml"
     truth = {
         "health": pd.read_parquet(root / "truth" / "sensor_health.parquet"),
         "events": pd.read_csv(root / "truth" / "sensor_events.csv", parse_dates=["start", "end"]),
@@ -29,6 +27,6 @@ def sensor_run(sensor_city):
 
 
 @pytest.fixture(scope="session")
-def base_city(tmp_path_factory):
-    """The default small city (seed 7) for tests that modify a copy of it."""
-    return build_sample_city(tmp_path_factory.mktemp("sens") / "base", seed=7, scale="small", progress=False).parent
+def base_city(sample_cities):
+    """The default small city (seed 7, shared) for tests that modify a copy of it."""
+    return sample_cities.city(7)

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from cimlib.catalog import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.sensors.anomalies import DEFAULTS, anomaly_events, detect_anomalies
 
 DAY = pd.Timedelta("1D")
@@ -16,11 +15,10 @@ DAY = pd.Timedelta("1D")
 # --------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module", params=[7, 11], ids=["seed7", "seed11"])
-def city(request, tmp_path_factory):
-    """A small sample city, its readings (pandas), the detection result and the truth of sensor events."""
+def city(request, sample_cities):
+    """A small sample city (shared), its readings (pandas), the detection result and the truth of sensor events."""
     seed = request.param
-    catalog = build_sample_city(tmp_path_factory.mktemp("city") / f"S{seed}", seed=seed, scale="small",
-                                progress=False)
+    catalog = sample_cities.city(seed) / "data_catalog.yaml"
     ddf = Catalog.load(catalog).read("readings")
     readings = ddf[["device_id", "ts", "value"]].compute()
     truth = pd.read_csv(catalog.parent / "truth" / "sensor_events.csv", parse_dates=["start", "end"])

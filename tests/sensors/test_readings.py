@@ -22,7 +22,7 @@ def _digest(folder):
 @pytest.fixture()
 def city_copy(base_city, tmp_path):
     dst = tmp_path / "city"
-    shutil.copytree(base_city, dst)
+    shutil.copytree(base_city, dst, ignore=shutil.ignore_patterns("delivery"))
     return dst
 
 

@@ -14,7 +14,6 @@ import yaml
 from dask.callbacks import Callback
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 from standards_checks import FINDINGS_COLUMNS, RULES, run_checks
 from standards_checks.backends.pandas import Context
 from standards_checks.schemas import readings as rdg
@@ -31,8 +30,8 @@ def _triples(frame: pd.DataFrame) -> set:
 # ------------------------------------------------------------------------------------------- sample city
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    root = build_sample_city(tmp_path_factory.mktemp("sensor") / "small7", seed=7, scale="small", progress=False).parent
+def city(sample_cities):
+    root = sample_cities.city(7)   # shared: tests must not change it
     truth = pd.read_csv(root / "truth" / "defects.csv", dtype=str, keep_default_na=False)
     return root, Catalog.load(root / "data_catalog.yaml"), truth
 
