@@ -20,6 +20,7 @@ import pandas as pd
 
 from cimlib.catalog import Catalog
 from cimlib.catalog._model import PERIOD_PATTERN
+from cimlib.reports.labels import MODULE_HEADERS
 
 __all__ = ["ChangeResult", "period_findings", "compare_findings", "LABELS", "CHANGE_NEW", "CHANGE_OPEN",
            "CHANGE_FIXED", "CHANGE_NOT_COMPARABLE", "KEY"]
@@ -36,18 +37,7 @@ KEY = ["dataset", "rule_id", "record_id", "column"]
 BLOCKING_RULES = ("SYS-001", "GEO-005")
 """Dataset-level findings that mean the dataset was not checked at all (unreadable; file CRS not the declared one)."""
 
-LABELS = {
-    # detail
-    "change": "整改状态", "note": "说明", "dataset": "数据集", "department": "责任部门", "rule_id": "规则编号",
-    "severity": "级别", "record_id": "记录标识", "column": "字段", "value": "本期取值（已脱敏）",
-    "value_previous": "上期取值（已脱敏）", "message": "问题说明", "standard": "依据标准", "geometry": "位置",
-    "in_previous": "上期存在", "in_current": "本期存在",
-    # summary and per-dataset table
-    "previous": "上期问题数", "current": "本期问题数", "new": "新增", "open": "未整改", "fixed": "已整改",
-    "not_comparable_previous": "无法比较（上期问题）", "not_comparable_current": "无法比较（本期问题）",
-    "fix_rate": "整改率", "records_previous": "上期记录数", "records_current": "本期记录数",
-    "checked_previous": "上期已检查", "checked_current": "本期已检查", "comparison": "比较情况",
-}
+LABELS = MODULE_HEADERS["changes"]
 """Column -> Chinese label, for the Excel sheets of :class:`ChangeResult` tables."""
 
 

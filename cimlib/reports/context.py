@@ -62,6 +62,9 @@ class ReportContext:
         except (ValueError, TypeError):
             raise ValueError(f"统计月份应为 YYYY-MM、评价日期应为 YYYY-MM-DD：{period!r} / {as_of!r}") from None
         self.catalog = catalog if isinstance(catalog, Catalog) else Catalog.load(catalog)
+        from cimlib.reports.labels import use_catalog
+
+        use_catalog(self.catalog)   # tables show this catalog's dataset titles and area names
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.indicators_path = indicators_path
         self.programme_id = programme or None
@@ -199,7 +202,7 @@ class ReportContext:
         return [n for n in names if n not in self.catalog and n not in schemas]
 
     def missing_note(self, names, consequence: str = "本节不适用") -> str:
-        """``数据目录中没有 …（name），本节不适用`` for the entries among ``names`` the catalog lacks; empty if none."""
+        """``数据目录中没有 …（中文名称），本节不适用`` for the entries among ``names`` the catalog lacks; empty if none."""
         from cimlib.reports.tables import missing_note
 
         return missing_note(self.missing(names), consequence)
@@ -230,7 +233,7 @@ class ReportContext:
 
                     task_status(frame.head(0), self.as_of)      # the required columns are there
                 except (CatalogError, ValueError) as exc:
-                    frame, note = empty, f"工作任务清单（tasks）无法使用：{exc}；本节不适用"
+                    frame, note = empty, f"工作任务清单无法使用：{exc}；本节不适用"
             self._memo["_task_list"] = (frame, note)
         return self._memo["_task_list"]
 

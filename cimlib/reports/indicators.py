@@ -279,6 +279,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
     parts: list[pd.DataFrame] = []
     evidence = pd.DataFrame()
     matches: dict = {}
+    checked: dict = {}   # the register findings of compute_metrics, reused by the facility metrics
 
     all_periods = _register_periods(catalog)
     periods = [p for p in all_periods if p <= month]
@@ -286,7 +287,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
         problems.append((None, "registers", f"没有 {month} 及以前的登记数据快照（最早一期为 {all_periods[0]}），登记类指标不计算"))
     else:
         try:
-            res = compute_metrics(catalog, periods or None, progress=progress)
+            res = compute_metrics(catalog, periods or None, progress=progress, findings=checked)
         except CatalogError as exc:
             problems.append((None, exc.entry or "admin_areas", str(exc)))
         else:
@@ -312,7 +313,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
     parts += _records_added_rows(catalog, periods, inputs, problems)
     reported: dict = {}
     parts += _sensor_rows(catalog, month, inputs, problems, progress, reported)
-    parts += _facility_rows(catalog, sc_periods, reported, inputs, problems)
+    parts += _facility_rows(catalog, sc_periods, reported, inputs, problems, checked)
 
     parts = [p for p in parts if len(p)]
     metrics = pd.concat(parts, ignore_index=True)[METRICS_COLUMNS] if parts else pd.DataFrame(columns=METRICS_COLUMNS)
@@ -359,16 +360,18 @@ def _records_added_rows(catalog: Catalog, periods, inputs: _Inputs, problems: li
     return [ra]
 
 
-def _facility_rows(catalog: Catalog, periods, reported: dict, inputs: _Inputs, problems: list) -> list[pd.DataFrame]:
+def _facility_rows(catalog: Catalog, periods, reported: dict, inputs: _Inputs, problems: list,
+                   checked: dict | None = None) -> list[pd.DataFrame]:
     """设施赋码率, 万物标识编码赋码率 and 感知设施接入数 (:func:`cimlib.metrics.facilities.facility_metrics`) for the
     registers' months up to the as-of month, plus the months of readings among them (``reported``: the devices that
-    reported in each month, from :func:`_sensor_rows`)."""
+    reported in each month, from :func:`_sensor_rows`; ``checked``: the register findings :func:`compute_metrics`
+    computed for the same months, not computed again)."""
     if not periods:
         return []
     from cimlib.metrics.facilities import facility_metrics
 
     try:
-        fm = facility_metrics(catalog, periods, reported=reported)
+        fm = facility_metrics(catalog, periods, reported=reported, findings=checked)
     except CatalogError as exc:
         problems.append((None, exc.entry or "admin_areas", str(exc)))
         return []
@@ -500,7 +503,7 @@ _WHERE = {
     "pilot_cim_coverage": "各社区覆盖率见指标表（metric_id={metric_id}，area_level=community）；未覆盖的社区或缺白模，"
                           "或没有上图的标准地址（见 evidence.parquet，dataset=addresses）",
     "smart_compound_count": "逐个院落见数据集 {dataset} 的 smart_compound 列（address_type=院落）",
-    "task_completion": "逐项任务见工作任务清单（{dataset}）的状态与完成日期",
+    "task_completion": "逐项任务见工作任务清单的状态与完成日期",
     "records_added": "分数据集见指标表（metric_id=records_added）；逐条比对各数据集 {period} 与起算月快照的标识列",
     "digital_construction_pilots": "逐个项目见数据集 {dataset} 的 digital_pilot 列（approval_date 不晚于 {period} 月末）；"
                                    "分街道、社区见指标表（metric_id={metric_id}）",
@@ -859,7 +862,7 @@ def task_metrics(catalog: Catalog, indicators, as_of: str) -> tuple[dict, dict, 
         return {}, {}, []
     name = catalog.entry_for("tasks")
     if name is None:
-        return {}, {}, [(None, "tasks", "数据目录中没有工作任务清单（tasks），节点任务完成率不可计算")]
+        return {}, {}, [(None, "tasks", "数据目录中没有工作任务清单，节点任务完成率不可计算")]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

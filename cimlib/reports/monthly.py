@@ -18,6 +18,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from cimlib.reports.labels import MODULE_HEADERS
+
 __all__ = ["task_status", "department_progress", "department_scores", "as_of_date", "DEFAULT_WEIGHTS", "LABELS",
            "STATUS_ON_TIME", "STATUS_LATE", "STATUS_OVERDUE", "STATUS_IN_PROGRESS", "STATUS_NOT_STARTED",
            "STATUS_DONE_UNDATED"]
@@ -40,25 +42,7 @@ and the points deducted per task overdue and not completed."""
 _REPORTED_DONE = "已完成"
 _NO_DEPARTMENT = "（未填部门）"
 
-LABELS = {
-    # task_status
-    "task_id": "任务编号", "task_name": "任务名称", "department": "责任部门", "start_date": "开始日期",
-    "deadline": "截止日期", "completed_date": "完成日期", "milestone": "节点", "status_reported": "填报状态",
-    "progress_pct": "填报进度（%）", "status": "考评状态", "status_code": "状态代码", "due": "已到期",
-    "completed": "已完成", "on_time": "按期完成", "days_overdue": "逾期天数", "days_late": "逾期完成天数",
-    "progress_as_of": "截至考评日进度（%）", "note": "说明", "as_of": "考评日期",
-    # department_progress
-    "tasks": "任务数", "tasks_due": "到期任务数", "tasks_completed": "已完成", "tasks_on_time": "按期完成",
-    "tasks_late": "逾期完成", "tasks_overdue": "逾期未完成", "tasks_in_progress": "进行中",
-    "tasks_not_started": "未开始", "on_time_rate": "按期完成率", "mean_progress": "平均进度（%）",
-    "progress_unknown": "进度不详任务数",
-    # department_scores
-    "progress_rate": "进度得分率（按期完成/到期任务）", "overdue": "逾期未完成任务数", "datasets": "负责数据集",
-    "records": "记录数", "open_errors": "未整改 error 问题数（本期存在）", "carried_errors": "其中上期遗留",
-    "error_rate": "问题率（问题数/记录数）", "quality_rate": "质量得分率", "unreadable": "无法读取的数据集",
-    "score_progress": "进度分", "score_quality": "质量分", "overdue_deduction": "逾期扣分", "score": "综合得分",
-    "score_previous": "上月得分", "score_change": "环比变化", "rank": "排名", "rank_previous": "上月排名",
-}
+LABELS = MODULE_HEADERS["monthly"]
 """Column -> Chinese label, for the Excel sheets of the tables of this module."""
 
 

@@ -16,6 +16,8 @@ import pandas as pd
 
 from cimlib._io import atomic_path
 from cimlib.reports.figures import CJK_FONTS
+from cimlib.reports.labels import header
+from cimlib.reports.tables import excel_frame
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm 10mm; @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; } }
@@ -57,12 +59,49 @@ def notebook_body(notebook_path) -> str:
     nb = nbformat.read(str(notebook_path), as_version=4)
     nb.cells = [c for c in nb.cells if "parameters" not in c.get("metadata", {}).get("tags", [])
                 and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    _images_with_alt(nb)
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.S)       # the ¶ of each heading
     body = re.sub(r"<h1[^>]*>.*?</h1>", "", body, count=1, flags=re.S)               # the section title is ours
     return _strip_remote(body)
+
+
+NO_ALT = "No description has been provided for this image"
+"""What nbconvert writes into an ``<img>`` that has no alt text (the reports never show it)."""
+
+
+def _images_with_alt(nb) -> None:
+    """Turn every PNG output into an ``<img alt="…">`` (HTML output) carrying the figure's title, in place.
+
+    The alt text is the output's ``metadata["image/png"]["alt"]`` (written by :func:`cimlib.reports.figures.show`),
+    else the text of the last heading above the figure (a figure drawn by ``plt.show()``). nbconvert's templates
+    ignore output metadata and write "No description has been provided for this image" into an image without one.
+    """
+    import nbformat
+
+    heading = ""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown":
+            found = re.findall(r"^#+\s*(.+?)\s*#*\s*$", cell.get("source", ""), flags=re.M)
+            heading = found[-1] if found else heading
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                found = re.findall(r"^#+\s*(.+?)\s*#*\s*$", "".join(data["text/markdown"]), flags=re.M)
+                heading = found[-1] if found else heading
+            if "image/png" not in data or "text/html" in data:
+                continue
+            meta = out.get("metadata", {})
+            alt = (meta.get("image/png") or {}).get("alt") or meta.get("alt") or heading or "图表"
+            png = data["image/png"]
+            png = re.sub(r"\s+", "", "".join(png) if isinstance(png, list) else png)
+            out["data"] = nbformat.from_dict({
+                "text/html": f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">',
+                "text/plain": data.get("text/plain", f"<图：{alt}>")})
+            out["metadata"] = nbformat.from_dict({})
 
 
 def _strip_remote(fragment: str) -> str:
@@ -130,7 +169,11 @@ def write_pdf(html_path, pdf_path) -> Path:
 
 
 def write_excel(tables: dict[str, pd.DataFrame], path, labels: dict[str, str] | None = None) -> Path:
-    """One sheet per table, Chinese column headers, written atomically.
+    """One sheet per table, Chinese column headers (the label table), names beside codes, written atomically.
+
+    Numbers stay numbers; ``dataset`` and ``device_type`` keep their codes beside their Chinese names, severities,
+    anomaly kinds and area levels show their names, area codes get the area's name beside them
+    (:func:`cimlib.reports.tables.excel_frame`). The Parquet/CSV files keep the English columns and codes.
 
     Parameters
     ----------
@@ -138,8 +181,8 @@ def write_excel(tables: dict[str, pd.DataFrame], path, labels: dict[str, str] | 
         ``{"sheet name (Chinese, <= 31 chars)": DataFrame}``; geometry columns are dropped.
     path : path-like
     labels : dict, optional
-        Column -> Chinese header (columns without a label keep their name); a value that is itself a dict, under a
-        sheet's name, gives that sheet its own labels.
+        Column -> Chinese header (columns without one take :func:`cimlib.reports.labels.header`); a value that is
+        itself a dict, under a sheet's name, gives that sheet its own labels.
 
     Returns
     -------
@@ -155,7 +198,8 @@ def write_excel(tables: dict[str, pd.DataFrame], path, labels: dict[str, str] | 
                     if isinstance(frame[c].dtype, pd.DatetimeTZDtype):
                         frame[c] = frame[c].dt.tz_localize(None)
                 own = labels.get(name) if isinstance(labels.get(name), dict) else labels
-                frame = frame.rename(columns={c: own.get(c, c) for c in frame.columns})
+                frame = excel_frame(frame, own)        # names beside codes (cimlib.reports.labels)
+                frame = frame.rename(columns={c: own.get(c) or header(str(c)) for c in frame.columns})
                 sheet = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
                 frame.to_excel(xw, sheet_name=sheet, index=False)
                 ws = xw.sheets[sheet]

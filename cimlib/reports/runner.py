@@ -1,15 +1,18 @@
 """Report runs: papermill executes the notebooks, then HTML, PDF, Excel, the manifest and the index are written.
 
 ``run_report("monthly", period="2024-06")`` and ``run_report("acceptance", as_of="2024-09-30")`` write
-``<out_root>/<kind>/<label>/`` (label: the period or the as-of date):
+``<out_root>/<kind>/<label>/`` (label: the period or the as-of date), which holds exactly these files
+(:data:`REPORT_FILES`; anything else a notebook leaves in its working folder is removed with a warning):
 
-- ``notebooks/*.ipynb`` — the executed notebooks (code and outputs, for analysts);
+- ``notebooks/<name>.ipynb`` — the executed notebooks (code and outputs, for analysts), one per notebook of the kind;
 - ``report.html`` — the outputs of the notebooks without code, self-contained (nothing loaded from the network);
 - ``report.pdf`` — the same page printed (WeasyPrint, CJK font);
 - ``report.xlsx`` — one sheet per table, Chinese headers;
-- ``data/`` — the tables the notebooks used (Parquet), so that every number can be traced;
-- ``manifest.json`` — parameters, sha256 of every input file, package versions, git commit, and every indicator's
-  value, numerator and denominator: what ``cim verify`` checks.
+- ``data/*.parquet``, ``data/*.json`` — the tables the notebooks used (and the input fingerprints), so that every
+  number can be traced;
+- ``manifest.json`` — parameters, sha256 of every input file, package versions, git commit, every indicator's
+  value, numerator and denominator (what ``cim verify`` checks), and ``files``: every other file of the folder
+  once, by its path in the folder, with its sha256.
 
 The run is written into a hidden sibling folder and renamed into place at the end: an interrupted run leaves no
 half-written report that looks complete. Each run then appends its metrics and indicators to the results store
@@ -60,6 +63,10 @@ SHEET_MODULES = {"部门考评": "monthly", "任务进度": "monthly", "部门�
 
 PACKAGES = ("cim-workbench", "numpy", "pandas", "pyarrow", "geopandas", "shapely", "pyproj", "dask", "xarray",
             "pandera", "python-stdnum", "duckdb", "papermill", "nbconvert", "matplotlib", "weasyprint")
+
+REPORT_FILES = ("notebooks/*.ipynb", "report.html", "report.pdf", "report.xlsx", "data/*.parquet", "data/*.json",
+                "manifest.json")
+"""The files of a report folder (patterns relative to it; see the module docstring and docs/reports.md)."""
 
 INDICATOR_KEYS = ("indicator_id", "name_zh", "metric_id", "dataset", "area_code", "comparator", "target", "deadline",
                   "deadline_text", "period", "value", "numerator", "denominator", "unit", "status", "source", "clause")
@@ -197,6 +204,7 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
         labels = {**column_labels(), **{sheet: column_labels(mod) for sheet, mod in SHEET_MODULES.items()}}
         render.write_excel(_excel_tables(ctx, kind), work / "report.xlsx", labels=labels)
         bar.update(1)
+        _remove_undocumented(work)
         manifest = _manifest(kind, label, params, catalog_path, ctx, indicators, created, prog)
         with atomic_path(work / "manifest.json") as tmp:
             tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
@@ -271,12 +279,38 @@ def _git_commit() -> str | None:
         return None
 
 
+def documented(relative: str) -> bool:
+    """Whether a path in a report folder (``data/metrics.parquet``) is one of its :data:`REPORT_FILES`."""
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(relative, pattern) and relative.count("/") == pattern.count("/")
+               for pattern in REPORT_FILES)
+
+
+def _remove_undocumented(folder: Path) -> None:
+    """Remove what is not a report file (e.g. a notebook's stray output in its working folder), with a warning."""
+    import warnings
+
+    stray = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and not documented(p.relative_to(folder).as_posix()))
+    for rel in stray:
+        (folder / rel).unlink()
+    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(d.iterdir()) and d.name not in ("notebooks", "data"):
+            d.rmdir()
+    if stray:
+        warnings.warn(f"报告文件夹中有未列入说明的文件，已删除：{'、'.join(stray[:10])}"
+                      + ("等" if len(stray) > 10 else ""), stacklevel=3)
+
+
 def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataFrame, created, prog) -> dict:
     rows = []
     for r in indicators.to_dict("records"):
         rows.append({k: _plain(r.get(k)) for k in INDICATOR_KEYS})
-    files = sorted(str(p.relative_to(Path(params["output_dir"]))) for p in Path(params["output_dir"]).rglob("*")
-                   if p.is_file() and p.name != "manifest.json")
+    inputs = ctx.inputs()          # cached as data/inputs.json: written before the folder is listed
+    folder = Path(params["output_dir"])
+    files = {p.relative_to(folder).as_posix(): sha256_file(p)
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.relative_to(folder).as_posix() != "manifest.json"}
     return {
         "kind": kind, "label": label, "created": created,
         "parameters": {k: params[k] for k in ("area_code", "period", "as_of", "report_kind", "programme")},
@@ -285,7 +319,7 @@ def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataF
                       "document_number": prog.document_number, "date": prog.date, "divisions": list(prog.divisions),
                       "document": prog.document},
         "indicators_file": str(Path(prog.path).resolve()), "indicators_sha256": sha256_file(prog.path),
-        "inputs": ctx.inputs(), "packages": _packages(), "git_commit": _git_commit(),
+        "inputs": inputs, "packages": _packages(), "git_commit": _git_commit(),
         "indicators": rows, "files": files,
     }
 
@@ -314,8 +348,43 @@ def _append_store(out_root: Path, manifest: dict, ctx) -> None:
     ResultsStore(out_root / "_store").append(run_id, manifest["kind"], manifest["label"], tables, headline)
 
 
+MAIN_OUTPUTS = {
+    "inventory": [("inventory.html", "清单（网页）"), ("inventory.csv", "清单（CSV）")],
+    "check": [("findings.csv", "问题清单（CSV）"), ("summary.csv", "检查汇总（CSV）")],
+    "metrics": [("metrics.csv", "指标表（CSV）"), ("progress.csv", "目标达成进度（CSV）"),
+                ("problems.csv", "无法使用的数据（CSV）")],
+    "sensors": [("health.csv", "设备健康（CSV）"), ("alarms.csv", "阈值告警（CSV）"), ("anomalies.csv", "异常事件（CSV）"),
+                ("coverage.csv", "道路感知覆盖（CSV）")],
+    "match": [("matches.csv", "匹配结果（CSV）"), ("summary.csv", "匹配汇总（CSV）")],
+}
+"""The main run's outputs the index links when they are under its root: ``cim <kind> --out <out_root>/<kind>``."""
+
+_OWN_KIND_NAMES = {"match": "地址匹配"}
+"""Kinds the label table does not name yet."""
+
+
+def kind_name(kind: str) -> str:
+    """The Chinese name of a report or output kind (``acceptance`` -> ``验收评价报告``)."""
+    from cimlib.reports.labels import value_label
+
+    name = value_label("report_kind", kind)
+    return _OWN_KIND_NAMES.get(kind, name) if name == kind else name
+
+
+def download_name(kind: str, label: str, filename: str) -> str:
+    """The name a report file is saved under from the index: ``验收评价_2024-09-30.xlsx`` for ``report.xlsx``."""
+    stem = kind_name(kind).removesuffix("报告")
+    suffix = Path(filename).suffix
+    extra = "" if Path(filename).stem == "report" else f"_{Path(filename).stem}"
+    return f"{stem}_{label}{extra}{suffix}"
+
+
 def write_index(out_root) -> Path:
-    """Rewrite ``<out_root>/index.html``: every report run on disk with its headline figures (self-contained).
+    """Rewrite ``<out_root>/index.html``: every report run on disk with its headline figures, and the main run's
+    outputs under the same root (inventory, check, metrics, sensors), self-contained.
+
+    Report files keep their documented names (``report.xlsx``); the links' ``download`` attribute names the report
+    (``验收评价_2024-09-30.xlsx``), so two downloads do not overwrite each other.
 
     Parameters
     ----------
@@ -327,22 +396,46 @@ def write_index(out_root) -> Path:
     """
     import html
 
+    def link(href: str, text: str, download: str | None = None) -> str:
+        dl = f' download="{html.escape(download)}"' if download else ""
+        return f'<a href="{html.escape(href)}"{dl}>{html.escape(text)}</a>'
+
     out_root = Path(out_root)
     rows = []
     for manifest_path in sorted(out_root.glob("*/*/manifest.json")):
-        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        try:
+            m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if m.get("kind") not in REPORTS:
+            continue
+        kind, label = m["kind"], str(m.get("label", manifest_path.parent.name))
         ind = pd.DataFrame(m.get("indicators", []))
         counts = ind["status"].value_counts().to_dict() if len(ind) else {}
         rel = manifest_path.parent.relative_to(out_root).as_posix()
         head = "；".join(f"{r['name_zh']} {r['value']:.2%}" for r in m.get("indicators", [])[:4]
                         if isinstance(r.get("value"), (int, float)) and r.get("unit") in (None, "比率", "%"))
+        files = " · ".join(link(f"{rel}/{name}", text, download_name(kind, label, name))
+                           for name, text in (("report.pdf", "PDF"), ("report.xlsx", "Excel"),
+                                              ("manifest.json", "复核清单"))
+                           if (manifest_path.parent / name).exists())
         rows.append(
-            f"<tr><td>{html.escape(m['kind'])}</td><td><a href=\"{rel}/report.html\">{html.escape(m['label'])}</a></td>"
-            f"<td>{html.escape(m.get('created', ''))}</td><td>{counts.get('达标', 0)}</td><td>{counts.get('未达标', 0)}</td>"
-            f"<td>{counts.get('未到期', 0)}</td><td>{html.escape(head)}</td>"
-            f"<td><a href=\"{rel}/report.pdf\">PDF</a> · <a href=\"{rel}/report.xlsx\">Excel</a> · "
-            f"<a href=\"{rel}/manifest.json\">manifest</a></td></tr>")
+            f"<tr><td>{html.escape(kind_name(kind))}</td><td>{link(f'{rel}/report.html', label)}</td>"
+            f"<td>{html.escape(str(m.get('created', '')))}</td><td>{counts.get('达标', 0)}</td>"
+            f"<td>{counts.get('未达标', 0)}</td><td>{counts.get('未到期', 0)}</td><td>{html.escape(head)}</td>"
+            f"<td>{files}</td></tr>")
     table = ("<table><tr><th>类型</th><th>期次</th><th>生成时间</th><th>达标</th><th>未达标</th><th>未到期</th>"
              "<th>主要指标</th><th>文件</th></tr>" + "".join(rows) + "</table>") if rows else "<p>尚无报告。</p>"
-    page = render.html_page("报告索引", [("全部报告", table)], "每次运行 cim report 后更新；点击期次打开报告。")
+    sections = [("全部报告", table)]
+    outputs = []
+    for kind, files in MAIN_OUTPUTS.items():
+        present = [(name, text) for name, text in files if (out_root / kind / name).is_file()]
+        if present:
+            links = " · ".join(link(f"{kind}/{name}", text, None if name.endswith(".html") else f"{kind_name(kind)}_{name}")
+                               for name, text in present)   # a page opens; a table downloads under a Chinese name
+            outputs.append(f"<tr><td>{html.escape(kind_name(kind))}</td><td>{links}</td></tr>")
+    if outputs:
+        sections.append(("数据检查与分析结果", "<table><tr><th>内容</th><th>文件</th></tr>"
+                         + "".join(outputs) + "</table>"))
+    page = render.html_page("报告索引", sections, "每次运行 cim report 后更新；点击期次打开报告。")
     return render.write_html(page, out_root / "index.html")

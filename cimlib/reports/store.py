@@ -48,13 +48,14 @@ import numpy as np
 import pandas as pd
 
 from cimlib._io import atomic_path
+from cimlib.reports.labels import MODULE_HEADERS
 
 __all__ = ["ResultsStore", "DEFAULT_ROOT", "LABELS"]
 
 DEFAULT_ROOT = Path("reports") / "_store"
 """Default root folder (relative to the working directory, i.e. the repository root for ``cim report``)."""
 
-LABELS = {"run_id": "运行编号", "kind": "报告类型", "period": "统计期", "created": "生成时间（UTC）", "tables": "数据表"}
+LABELS = MODULE_HEADERS["store"]
 """Column -> Chinese label for :meth:`ResultsStore.runs` (headline columns keep their own names)."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}\Z")

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-BASE_LABELS = {
-    "metric_id": "指标代码", "dataset": "数据集", "area_code": "区划代码", "area_level": "区划层级", "period": "统计期",
-    "numerator": "分子", "denominator": "分母", "value": "数值", "name_zh": "名称", "area_name": "区划名称",
-    "unit": "单位", "inputs_sha256": "输入指纹", "device_type": "设备类型", "rule_id": "规则编号", "severity": "级别",
-    "record_id": "记录编号", "column": "字段", "message": "说明", "standard": "标准条款", "status": "状态",
-    "device_id": "设备编号", "start": "开始", "end": "结束", "duration_min": "持续（分钟）", "peak": "峰值",
-    "threshold": "阈值", "direction": "方向", "kind": "类型", "covered_km": "已覆盖（公里）", "road_km": "道路总长（公里）",
-    "share": "覆盖比例", "devices": "设备数", "distance_m": "覆盖距离（米）", "rows": "行数", "description": "说明",
-    "problem": "问题", "file": "文件", "indicator_id": "指标编号", "comparator": "比较", "target": "目标值",
-    "deadline": "期限", "deadline_text": "期限原文", "evidence": "依据", "source": "来源文件", "clause": "条款原文",
-    "projected_date": "预计达成日期",
-    "projection_method": "预测方法", "metric": "监测项", "street_code": "街道代码", "clear_level": "解除值",
-    "n_samples": "读数数", "ongoing": "持续中", "n_points": "异常点数", "peak_score": "最高异常分", "peak_value": "异常峰值",
-}
-"""Column -> Chinese header for columns shared by several tables (module ``LABELS`` add their own)."""
+from cimlib.reports import labels as lt
 
+BASE_LABELS = lt.HEADERS
+"""Column -> Chinese header for columns shared by several tables (alias of :data:`cimlib.reports.labels.HEADERS`)."""
 
-DATASET_TITLES = {
-    "admin_areas": "行政区划", "central_area": "中心城区范围", "demo_zone": "CIM示范区范围", "buildings": "建筑白模", "roads": "道路中心线",
-    "white_model_extent": "白模生产范围", "fine_model_extent": "精模生产范围", "dem": "数字高程模型",
-    "addresses": "标准地址", "persons": "实有人口", "houses": "实有房屋", "units": "实有单位",
-    "devices": "物联感知设备", "readings": "物联感知监测数据", "tasks": "工作任务清单",
-    "address_pipeline": "增量地址生产流程记录",
-}
-"""Catalog entry name -> Chinese title, for saying which dataset a catalog lacks."""
+DATASET_TITLES = lt.DATASET_TITLES
+"""Catalog entry name -> Chinese title (alias of :data:`cimlib.reports.labels.DATASET_TITLES`; the catalog's own
+``title_zh`` wins, see :func:`cimlib.reports.labels.dataset_title`)."""
+
+INDICATOR_DISPLAY = lt.MODULE_HEADERS["indicators"]
+"""Indicator column -> Chinese header, in display order (alias of the ``indicators`` section of the label table)."""
 
 
 def missing_note(names, consequence: str = "本节不适用") -> str:
@@ -45,34 +33,154 @@ def missing_note(names, consequence: str = "本节不适用") -> str:
     Returns
     -------
     str
-        E.g. ``数据目录中没有 工作任务清单（tasks），本节不适用``; empty when ``names`` is empty.
+        E.g. ``数据目录中没有 工作任务清单，本节不适用``; empty when ``names`` is empty.
     """
     names = list(names)
     if not names:
         return ""
-    items = "、".join(f"{DATASET_TITLES.get(n, n)}（{n}）" for n in names)
+    items = "、".join(lt.dataset_title(n) for n in names)
     return f"数据目录中没有 {items}，{consequence}"
 
 
 def column_labels(module: str | None = None) -> dict[str, str]:
-    """Column -> Chinese header: :data:`BASE_LABELS`, overridden by the ``LABELS`` of one report module.
+    """Column -> Chinese header (see :func:`cimlib.reports.labels.column_labels`).
 
     Parameters
     ----------
-    module : {"changes", "monthly", "store"}, optional
+    module : {"changes", "monthly", "store", "worklist", "inventory", "indicators"}, optional
         The module whose table is shown (its labels win: e.g. ``status`` is 考评状态 in the task table).
     """
-    out = dict(BASE_LABELS)
-    if module:
-        import importlib
+    return lt.column_labels(module)
 
-        out.update(getattr(importlib.import_module(f"cimlib.reports.{module}"), "LABELS", {}))
+
+_FIELD_NOTE = re.compile(r"（[a-z][a-z0-9_]*）")
+"""An English field name in brackets after its Chinese name (``开工日期（start_date）``): not shown in tables."""
+
+_TECHNICAL = re.compile(r"[A-Za-z]\w*_\w+|\w+\.parquet|\w+=|\bcim [a-z]+")
+"""A part of an indicator's evidence that points into the data files (ids, file and column names): the Excel
+workbook and the data files keep it, the tables a person reads say where to look in Chinese."""
+
+EVIDENCE_POINTER = "明细见报告数据文件与 Excel 工作簿"
+"""What a displayed evidence says instead of its pointers into the data files."""
+
+_NUMBERED = ("_code", "_id")
+"""Columns ending so hold identifiers, never numbers to format."""
+
+
+def _missing(s: pd.Series) -> pd.Series:
+    text = s.astype(object)
+    return s.isna() | text.isin(["nan", "NaN", "None", "NaT", "<NA>", "none", "null"])
+
+
+def format_column(s: pd.Series, *, percent: bool = False, km2: bool = False, identifier: bool = False) -> pd.Series:
+    """One column as the text a person reads.
+
+    Whole numbers as integers with thousands separators (``2,783``, not ``2,783.00``), other numbers with two
+    decimals (cell by cell: a table of several metrics mixes counts and areas), shares as percentages, areas in km², dates as ``YYYY-MM-DD`` (with the time when there is one), yes/no
+    in Chinese, and :data:`cimlib.reports.labels.MISSING` (``—``) for a missing value (never ``nan``/``None``/``NaT``).
+
+    Parameters
+    ----------
+    s : pandas.Series
+    percent : bool, default False
+        The column holds shares (0–1).
+    km2 : bool, default False
+        The column holds areas in square kilometres.
+    identifier : bool, default False
+        The column holds identifiers or codes (shown as they are, whole numbers without separators).
+
+    Returns
+    -------
+    pandas.Series
+        Text (object dtype), same index.
+    """
+    missing = _missing(s)
+    out = pd.Series(lt.MISSING, index=s.index, dtype=object)
+    ok = ~missing
+    if not ok.any():
+        return out
+    v = s[ok]
+    if pd.api.types.is_bool_dtype(v) or (v.dtype == object and v.map(lambda x: isinstance(x, (bool, np.bool_))).all()):
+        out[ok] = np.where(v.astype(bool), "是", "否")
+        return out
+    if isinstance(v.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(v):
+        t = pd.to_datetime(v)
+        if isinstance(t.dtype, pd.DatetimeTZDtype):
+            t = t.dt.tz_localize(None)
+        whole_days = bool((t == t.dt.normalize()).all())
+        out[ok] = t.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M")
+        return out
+    if v.dtype == object:
+        num = pd.to_numeric(v, errors="coerce")
+        if num.isna().any() or not v.map(lambda x: isinstance(x, (int, float, np.number))).all():
+            out[ok] = v.astype(str).str.replace(_FIELD_NOTE, "", regex=True)
+            return out
+        v = num
+    if not pd.api.types.is_numeric_dtype(v):
+        out[ok] = v.astype(str).str.replace(_FIELD_NOTE, "", regex=True)
+        return out
+    x = v.astype(float).to_numpy()
+    finite = np.isfinite(x)
+    if percent:
+        text = [f"{a:.2%}" for a in x]
+    elif km2:
+        text = [f"{a:,.2f} km²" for a in x]
+    elif identifier:
+        text = [str(int(a)) if float(a).is_integer() else str(a) for a in x]
+    else:   # whole numbers (counts) as integers, others with two decimals
+        text = [f"{int(a):,}" if f and float(a).is_integer() else f"{a:,.2f}" for a, f in zip(x, finite)]
+    out[ok] = [t if f else lt.MISSING for t, f in zip(text, finite)]
     return out
 
 
+def display_frame(frame: pd.DataFrame, *, percent=(), km2=(), drop=(), labels: str | None = None,
+                  area_names: dict[str, str] | None = None) -> pd.DataFrame:
+    """A table as a person reads it: Chinese headers and names, numbers formatted, ``—`` for missing values.
+
+    - code columns (:data:`cimlib.reports.labels.CODE_COLUMNS`: dataset, severity, device type, anomaly kind, area
+      level) show their Chinese names (unknown codes stay as they are);
+    - an area-code column gets the area's name beside it (:func:`cimlib.reports.labels.add_area_names`);
+    - every column is formatted by :func:`format_column` (shares in
+      :data:`~cimlib.reports.labels.PERCENT_COLUMNS` and ``percent`` as percentages, ``km2`` as areas);
+    - headers from the label table (:func:`cimlib.reports.labels.header`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    percent, km2, drop : iterable of str
+        Columns (original names) holding shares, areas in km², or to leave out (geometry is always left out).
+    labels : str, optional
+        Report module whose headers and code columns apply (see :func:`column_labels`).
+    area_names : dict, optional
+        Area code -> name (default: the admin areas of the catalog in use, :func:`cimlib.reports.labels.use_catalog`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        All cells text; English stays only in data (identifiers, rule ids, dates).
+    """
+    out = pd.DataFrame(frame).drop(columns=["geometry", *drop], errors="ignore")
+    out = lt.label_codes(out, module=labels)
+    added = set()
+    if len(out):
+        before = set(out.columns)
+        out = lt.add_area_names(out, area_names)
+        added = set(out.columns) - before
+    percent, km2 = set(percent) | lt.PERCENT_COLUMNS, set(km2) | lt.KM2_COLUMNS
+    cols = {}
+    for c in out.columns:
+        name = str(c)
+        ident = name.endswith(_NUMBERED) or name in ("period", "rank", "rank_previous") or c in added
+        cols[c] = format_column(out[c], percent=c in percent, km2=c in km2, identifier=ident)
+    shown = pd.DataFrame(cols, index=out.index)
+    shown.columns = [lt.header(str(c), labels) if c not in added else c for c in out.columns]
+    return shown.reset_index(drop=True)
+
+
 def show(frame: pd.DataFrame, n: int | None = None, *, percent: tuple[str, ...] = (), drop: tuple[str, ...] = (),
-         labels: str | None = None):
-    """Display a table in a report: Chinese headers, no index, shares in percent, at most ``n`` rows.
+         labels: str | None = None, km2: tuple[str, ...] = (), area_names: dict[str, str] | None = None):
+    """Display a table in a report (:func:`display_frame`: Chinese headers and names, numbers formatted, no index),
+    at most ``n`` rows.
 
     Parameters
     ----------
@@ -80,37 +188,107 @@ def show(frame: pd.DataFrame, n: int | None = None, *, percent: tuple[str, ...] 
     n : int, optional
         Show the first ``n`` rows (and say how many there are).
     percent : tuple of str
-        Columns holding shares (0-1) to show as percent.
+        Columns holding shares (0-1) to show as percent (besides those of the label table).
     drop : tuple of str
         Columns to leave out (geometry is always left out).
     labels : str, optional
         Report module whose column labels apply (see :func:`column_labels`).
+    km2 : tuple of str
+        Columns holding areas in km².
+    area_names : dict, optional
+        Area code -> name (see :func:`display_frame`).
     """
     from IPython.display import Markdown, display
 
     if frame is None or len(frame) == 0:
         display(Markdown("（无）"))
         return
-    out = pd.DataFrame(frame).drop(columns=["geometry", *drop], errors="ignore")
-    total = len(out)
-    if n is not None and total > n:
-        out = out.head(n)
-    for c in percent:
-        if c in out:
-            out[c] = out[c].map(lambda v: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.2%}")
-    labels = column_labels(labels)
-    out = out.rename(columns={c: labels.get(c, c) for c in out.columns})
-    display(out.style.hide(axis="index").format(precision=2, thousands=",", na_rep="—"))
+    total = len(frame)
+    head = frame.head(n) if n is not None and total > n else frame
+    out = display_frame(head, percent=percent, km2=km2, drop=drop, labels=labels, area_names=area_names)
+    display(out.style.hide(axis="index"))
     if n is not None and total > n:
         display(Markdown(f"（共 {total:,} 行，显示前 {n} 行；完整表格见 Excel 工作簿。）"))
 
 
-INDICATOR_DISPLAY = {
-    "indicator_id": "指标编号", "name_zh": "指标", "area_name": "区划", "comparator": "比较", "target": "目标值",
-    "deadline": "期限", "deadline_text": "期限原文", "period": "取值期", "value": "数值", "numerator": "分子",
-    "denominator": "分母", "status": "状态", "evidence": "依据", "source": "来源文件", "clause": "条款原文",
-    "projected_date": "预计达成",
-}
+EXCEL_KEEP_CODES = ("dataset", "device_type")
+"""Code columns an Excel sheet keeps as codes (headed ``…代码``) beside their Chinese names; the other code columns
+of the label table (severity, anomaly kind, area level) show only the names."""
+
+
+def excel_frame(frame: pd.DataFrame, headers: dict[str, str] | None = None) -> pd.DataFrame:
+    """A table for an Excel sheet people read: names beside codes, numbers left as numbers (for sorting and sums).
+
+    ``dataset`` and ``device_type`` keep their codes under ``数据集代码``/``设备类型代码`` with the Chinese names in
+    ``数据集``/``设备类型`` beside them; severities, anomaly kinds and area levels show their Chinese names; area-code
+    columns get the area's name beside them. Headers are not changed except for those code columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    headers : dict, optional
+        Column -> header of the sheet (for the names of the kept code columns; default the label table).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    headers = headers or {}
+    out = lt.label_codes(frame, columns=[c for c in frame.columns if c not in EXCEL_KEEP_CODES])
+    for c in EXCEL_KEEP_CODES:
+        if c not in out.columns:
+            continue
+        title = headers.get(c) or lt.header(c)
+        if title in out.columns or f"{title}代码" in out.columns:
+            continue
+        named = lt.label_codes(out[[c]])[c]
+        at = list(out.columns).index(c)
+        out = out.rename(columns={c: f"{title}代码"})
+        out.insert(at + 1, title, named)
+    return lt.add_area_names(out) if len(out) else out
+
+
+def pivot_display(frame: pd.DataFrame, index: str, columns: str, values: str, *, percent: bool = True,
+                  labels: str | None = None) -> pd.DataFrame:
+    """A pivot table as a person reads it: codes by their Chinese names on both axes, Chinese axis titles, values
+    formatted (percentages by default), ``—`` where a cell has no value.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    index, columns, values : str
+        Column names (English) of ``frame``; codes in ``index``/``columns`` (e.g. ``dataset``, ``device_type``) show
+        their Chinese names.
+    percent : bool, default True
+        The values are shares.
+    labels : str, optional
+        Report module whose headers apply.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells; the index and the columns are named by their Chinese headers.
+    """
+    named = lt.label_codes(frame, columns=[index, columns], module=labels)
+    table = named.pivot_table(index=index, columns=columns, values=values)
+    table = table.apply(lambda s: format_column(s, percent=percent))
+    table.index.name = lt.header(index, labels)
+    table.columns.name = lt.header(columns, labels)
+    return table
+
+
+def show_pivot(frame: pd.DataFrame, index: str, columns: str, values: str, *, percent: bool = True,
+               labels: str | None = None, order=None):
+    """Display :func:`pivot_display` (``order``: the columns to show, in this order, by their Chinese names)."""
+    from IPython.display import Markdown, display
+
+    if frame is None or len(frame) == 0:
+        display(Markdown("（无）"))
+        return
+    table = pivot_display(frame, index, columns, values, percent=percent, labels=labels)
+    if order is not None:
+        table = table[[c for c in order if c in table.columns]]
+    display(table)
 
 
 def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
@@ -124,15 +302,16 @@ def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``数据集, 规则, 级别, 问题数, 记录数, 说明, 标准条款``.
+        ``数据集, 规则, 级别, 问题数, 记录数, 说明, 标准条款``; datasets by their titles, severities in Chinese.
     """
     if findings is None or findings.empty:
         return pd.DataFrame(columns=["数据集", "规则", "级别", "问题数", "记录数", "说明", "标准条款"])
     g = findings.groupby(["dataset", "rule_id", "severity"], sort=False)
     out = pd.DataFrame({"问题数": g.size(), "记录数": g["record_id"].nunique(), "说明": g["message"].first(),
                         "标准条款": g["standard"].first()}).reset_index()
-    out = out.rename(columns={"dataset": "数据集", "rule_id": "规则", "severity": "级别"})
-    return out.sort_values(["问题数", "数据集", "规则"], ascending=[False, True, True]).reset_index(drop=True)
+    out = out.sort_values(["问题数", "dataset", "rule_id"], ascending=[False, True, True]).reset_index(drop=True)
+    out = lt.label_codes(out, columns=["dataset", "severity"])
+    return out.rename(columns={"dataset": "数据集", "rule_id": "规则", "severity": "级别"})
 
 
 def findings_by_area(catalog, findings: pd.DataFrame, period: str | None, areas: pd.DataFrame) -> pd.DataFrame:
@@ -192,6 +371,34 @@ def metric_by_area(metrics: pd.DataFrame, metric_id: str, level: str, period: st
     return m[cols].sort_values(["dataset", "value"] if "dataset" in cols else ["value"]).reset_index(drop=True)
 
 
+def readable_evidence(text) -> str:
+    """An indicator's evidence as a person reads it: its parts that point into the data files (indicator, metric and
+    column ids, file names; :data:`_TECHNICAL`) become one :data:`EVIDENCE_POINTER`, English field names in brackets
+    go; ``—`` for none.
+
+    Parameters
+    ----------
+    text : str or None
+        The ``evidence`` of an indicator row (``2024-06：标准地址已治理 2,217/收到 2,221 条；拉低指标的记录见
+        evidence.parquet（dataset=addresses，period=2024-06）``).
+
+    Returns
+    -------
+    str
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text) in ("", "nan", "None"):
+        return lt.MISSING
+    parts, pointer = [], False
+    for part in str(text).split("；"):
+        if _TECHNICAL.search(part):
+            if not pointer:
+                parts.append(EVIDENCE_POINTER)
+            pointer = True
+        else:
+            parts.append(_FIELD_NOTE.sub("", part))
+    return "；".join(parts)
+
+
 def indicator_display(indicators: pd.DataFrame) -> pd.DataFrame:
     """Indicators with Chinese headers and readable values (shares in percent, km with one decimal)."""
     out = indicators.copy()
@@ -215,6 +422,8 @@ def indicator_display(indicators: pd.DataFrame) -> pd.DataFrame:
             out["deadline_text"].fillna("").astype(str) != "", "（文件未规定期限）")
     if "period" in out:   # months; none (no data for the indicator) shows as a dash, not "nan"
         out["period"] = out["period"].astype(object).where(out["period"].notna(), "—")
+    if "evidence" in out:
+        out["evidence"] = out["evidence"].map(readable_evidence)
     if "projected_date" in out:
         out["projected_date"] = pd.to_datetime(out["projected_date"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("—")
     keep = [c for c in INDICATOR_DISPLAY if c in out]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cimlib.catalog import Catalog, CatalogError
+from cimlib.reports.labels import MODULE_HEADERS
 
 REGISTERS = {"persons": "实有人口", "houses": "实有房屋", "units": "实有单位"}
 """Register schemas that carry an address text, with their Chinese names."""
@@ -46,9 +47,7 @@ RECORD_COLUMNS = ["dataset", "record_id", "street_code", "community_code", "stat
                   "address_id", "score", "candidates", "reason"]
 """Columns of :func:`worklist_records` (Chinese headers in :data:`LABELS`)."""
 
-LABELS = {"dataset": "数据集", "record_id": "记录编号", "street_code": "街道代码", "community_code": "社区代码",
-          "status": "匹配状态代码", "status_zh": "匹配状态", "match_level": "匹配级别", "address_id": "建议标准地址编码",
-          "score": "匹配得分", "candidates": "候选标准地址编码", "reason": "原因"}
+LABELS = MODULE_HEADERS["worklist"]
 """Column -> Chinese header of the per-record work list (Excel sheet 治理工作清单)."""
 
 NO_TEXT_NOTE = ("数据目录中没有带地址文本（address_text）的登记数据：实有人口、实有房屋、实有单位均未提供地址文本，"
@@ -337,10 +336,12 @@ def worklist_table(results, metrics: pd.DataFrame | None = None, areas: pd.DataF
 
 
 def _dataset_label(datasets: pd.Series) -> np.ndarray:
-    """``实有人口（persons）`` for the registers, the entry name otherwise."""
+    """The dataset's Chinese title (:func:`cimlib.reports.labels.dataset_title`: the catalog's ``title_zh``, else the
+    register's name)."""
+    from cimlib.reports.labels import dataset_title
+
     d = datasets.astype(str)
-    zh = d.map(REGISTERS)
-    return np.where(zh.notna(), zh.fillna("") + "（" + d + "）", d).astype(object)
+    return np.array([dataset_title(n) for n in d], dtype=object)
 
 
 def worklist_overview(results, metrics: pd.DataFrame | None = None, period: str | None = None) -> pd.DataFrame:

@@ -258,6 +258,12 @@ def test_monthly_reports_read_the_previous_month_from_the_store(city, tmp_path):
     assert scores["score_previous"].notna().any()
     book = pd.read_excel(june.folder / "report.xlsx", sheet_name=None)
     assert {"部门考评", "任务进度", "部门进度"} <= set(book)
+    # the monthly report (notebook 05 besides the acceptance ones) reads in Chinese too (test_report_language)
+    from test_report_language import assert_chinese_tables
+
+    from cimlib.catalog import Catalog
+
+    assert_chinese_tables(june.folder, Catalog.load(city / "data_catalog.yaml"))
 
 
 def test_a_delivered_catalog_without_snapshots_tasks_or_sensors_still_gets_a_monthly_report(sample_cities, tmp_path):
@@ -280,8 +286,8 @@ def test_a_delivered_catalog_without_snapshots_tasks_or_sensors_still_gets_a_mon
         assert (folder / name).stat().st_size > 0, name
     text = BeautifulSoup((folder / "report.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
     text = re.sub(r"\s+", " ", text)
-    assert "数据目录中没有 工作任务清单（tasks），本节不适用" in text
-    assert "物联感知设备（devices）、物联感知监测数据（readings），本节不适用" in text
+    assert "数据目录中没有 工作任务清单，本节不适用" in text
+    assert "物联感知设备、物联感知监测数据，本节不适用" in text
     assert "数据目录未提供月度快照，按当前数据计" in text
     ind = {r["indicator_id"]: r for r in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["indicators"]}
     qual = ind["address_pipeline.qualification.100"]      # the delivery has no address production records
@@ -292,3 +298,61 @@ def test_a_delivered_catalog_without_snapshots_tasks_or_sensors_still_gets_a_mon
     assert "任务进度" in sheets and "检查问题" in sheets
     check = verify_manifest(folder / "manifest.json")
     assert check.ok, check.problems
+
+
+def test_the_report_folder_holds_exactly_its_documented_files(acceptance_run):
+    """Only the files of ``runner.REPORT_FILES`` (listed in docs/reports.md and the runner's docstring)."""
+    from cimlib.reports.runner import REPORT_FILES, REPORTS, documented
+
+    _, _, run, _ = acceptance_run
+    files = sorted(p.relative_to(run.folder).as_posix() for p in run.folder.rglob("*") if p.is_file())
+    assert [f for f in files if not documented(f)] == []
+    assert not [p for p in run.folder.rglob("*") if p.is_dir() and p.name not in ("notebooks", "data")]
+    assert not list(run.folder.rglob("reports")) and not list(run.folder.rglob("*.partial"))
+    expected = {f"notebooks/{n}.ipynb" for n in REPORTS["acceptance"][1]} | {
+        p for p in REPORT_FILES if "*" not in p}
+    assert expected <= set(files) and any(f.startswith("data/") and f.endswith(".parquet") for f in files)
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text(encoding="utf-8")
+    import cimlib.reports.runner as runner
+
+    for pattern in REPORT_FILES:
+        assert f"`{pattern}`" in docs and f"``{pattern}``" in runner.__doc__.replace("<name>", "*"), pattern
+    assert not documented("reports/acceptance/.2024-09-30.x.partial/data/metrics.parquet")
+    assert not documented("data/sub/metrics.parquet") and documented("data/metrics.parquet")
+
+
+def test_the_manifest_lists_every_file_once_with_its_checksum(acceptance_run):
+    import hashlib
+
+    _, out, run, _ = acceptance_run
+    listed = run.manifest["files"]
+    assert isinstance(listed, dict) and listed
+    on_disk = sorted(p.relative_to(run.folder).as_posix() for p in run.folder.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert sorted(listed) == on_disk                       # each file once (dict keys), none missing, none extra
+    for rel, digest in listed.items():
+        assert not Path(rel).is_absolute() and ".." not in Path(rel).parts, rel
+        assert (run.folder / rel).resolve().is_relative_to(run.folder.resolve()), rel
+        assert hashlib.sha256((run.folder / rel).read_bytes()).hexdigest() == digest, rel
+    assert "manifest.json" not in listed
+
+
+def test_the_index_names_kinds_in_chinese_and_links_the_main_run(acceptance_run):
+    from cimlib.reports.labels import value_label
+
+    _, out, run, _ = acceptance_run
+    soup = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    cells = [td.get_text(strip=True) for td in soup.find_all("td")]
+    assert value_label("report_kind", "acceptance") in cells and "acceptance" not in cells
+    links = {a["href"]: a for a in soup.find_all("a", href=True)}
+    assert links["acceptance/2024-09-30/report.html"].get_text() == "2024-09-30"
+    assert links["acceptance/2024-09-30/report.xlsx"]["download"] == "验收评价_2024-09-30.xlsx"
+    assert links["acceptance/2024-09-30/report.pdf"]["download"] == "验收评价_2024-09-30.pdf"
+    for href in ("inventory/inventory.html", "inventory/inventory.csv", "check/findings.csv", "check/summary.csv"):
+        assert href in links, href
+        assert (out / href).is_file()
+    assert not [h for h in links if h.startswith(("metrics/", "sensors/"))]    # not run: not linked
+    for href in links:
+        if not href.startswith("#"):
+            assert (out / href).is_file(), href
+    assert (run.folder / "report.xlsx").is_file()          # the file keeps its documented name

@@ -34,7 +34,7 @@ def test_the_table_counts_every_unlinked_record_once_per_area(delivered):
     assert (t["未关联记录"] == parts).all() and (t["未关联记录"] > 0).all()
     for name, zh in (("persons", "实有人口"), ("units", "实有单位")):
         res = wl.results[name]
-        rows = t[t["数据集"] == f"{zh}（{name}）"]
+        rows = t[t["数据集"] == zh]
         c = res.counts()
         assert rows["未关联记录"].sum() == res.records - c["linked"]
         assert rows["确定匹配"].sum() == c["matched"] and rows["多个候选"].sum() == c["ambiguous"]
@@ -42,13 +42,13 @@ def test_the_table_counts_every_unlinked_record_once_per_area(delivered):
     # houses are linked by their building: only those that lost it (house_no_building) are work
     defects = pd.read_csv(catalog.path.parent / "truth" / "defects.csv", dtype=str)
     lost = defects[(defects["dataset"] == "houses") & (defects["defect"] == "house_no_building")]
-    houses = t[t["数据集"] == "实有房屋（houses）"]
+    houses = t[t["数据集"] == "实有房屋"]
     assert houses["未关联记录"].sum() == lost["record_id"].nunique() > 0
     # names with codes; records placed nowhere last
     named = t[t["社区"] != "（未知社区）"]
     assert named["社区"].str.fullmatch(r".+社区（\d{12}）|.+村（\d{12}）").all()
     assert named["街道"].str.fullmatch(r".+（\d{9}）").all()
-    persons = t[t["数据集"] == "实有人口（persons）"]
+    persons = t[t["数据集"] == "实有人口"]
     unknown = persons["街道"] == "（未知街道）"
     assert unknown.any() and not unknown.iloc[:-1].to_numpy().any()
     # the junk texts (暂无, 同上 ...) are the commonest reason where records have no area
@@ -70,8 +70,8 @@ def test_reasons_are_counted_by_kind_and_rates_come_from_the_metrics(delivered):
     assert list(ov.columns) == OVERVIEW_COLUMNS
     assert (ov["记录数"] == ov["已按编码关联"] + ov["未关联记录"]).all()
     county = metrics[(metrics["area_level"] == "county") & (metrics["period"] == "current")]
-    for name in ("persons", "units"):
-        row = ov[ov["数据集"].str.contains(name)].iloc[0]
+    for name, zh in (("persons", "实有人口"), ("units", "实有单位")):
+        row = ov[ov["数据集"] == zh].iloc[0]
         real = county[(county["metric_id"] == "mapping_rate") & (county["dataset"] == name)]["value"].iloc[0]
         att = county[(county["metric_id"] == "mapping_rate_attainable") & (county["dataset"] == name)]["value"].iloc[0]
         assert row["上图率"] == pytest.approx(real) and row["可达上图率"] == pytest.approx(att)
@@ -200,7 +200,10 @@ def test_the_workbook_gets_the_masked_work_list(delivered, tmp_path):
     book = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None, dtype=str)
     assert list(book["治理工作清单（汇总）"].columns) == AREA_COLUMNS
     sheet = book["治理工作清单"]
-    assert list(sheet.columns) == [LABELS[c] for c in RECORD_COLUMNS]
+    # the label table's headers in order; the dataset code kept beside its title (and area names beside codes
+    # when a catalog is in use)
+    assert [c for c in sheet.columns if c not in ("数据集代码", "街道", "社区")] == [LABELS[c] for c in RECORD_COLUMNS]
+    assert sheet["数据集代码"].isin(["persons", "houses", "units"]).all() and "persons" not in set(sheet["数据集"])
     assert len(sheet) == sum(len(r.matches) for r in wl.results.values())
     assert not sheet["原因"].dropna().str.contains(DOOR).any()
     assert sheet["社区代码"].dropna().str.fullmatch(r"\d{12}").all()          # codes stay text, not numbers
@@ -233,7 +236,7 @@ def test_notebook_03_shows_the_work_list(sample_cities, tmp_path):
 
     text = BeautifulSoup(notebook_body(out), "html.parser").get_text(" ")
     assert "治理工作清单" in text and "可达上图率" in text and NO_TEXT_NOTE not in text
-    assert "实有人口（persons）" in text and "需现场核验" in text and "民主社区（421303001001）" in text
+    assert "实有人口" in text and "（persons）" not in text and "需现场核验" in text and "民主社区（421303001001）" in text
     section = text[text.index("各登记数据"):]
     texts = Catalog.load(path).read("persons")["address_text"].dropna().astype(str)
     assert not [t for t in texts.head(500) if len(t) >= 6 and t in section]     # no address text in the report
