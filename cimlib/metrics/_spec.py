@@ -69,11 +69,13 @@ CLASSES = {
 
 @dataclass(frozen=True)
 class MetricDef:
-    """A metric of the catalogue: id, Chinese name template, unit of ``value``."""
+    """A metric of the catalogue: id, Chinese name template, unit of ``value``, unit of numerator and denominator."""
 
     metric_id: str
     name_zh: str
     unit: str = "比率"
+    parts_unit: str = ""
+    """Unit of ``numerator`` and ``denominator`` when they are not counts (``"m²"`` for area coverage)."""
 
 
 METRICS = {m.metric_id: m for m in [
@@ -87,9 +89,9 @@ METRICS = {m.metric_id: m for m in [
       enumerate(("自规提名", "住建加工", "民政确认", "不动产登记", "公安组装", "网格核验"), start=1)],
     MetricDef("lead_time_median_days", "增量地址生产周期中位数", unit="天"),
     MetricDef("lead_time_p90_days", "增量地址生产周期90分位数", unit="天"),
-    MetricDef("white_model_coverage", "白模覆盖率（县域）"),
-    MetricDef("fine_model_coverage", "精模覆盖率（中心城区）"),
-    MetricDef("full_fine_model_coverage", "精模覆盖率（全域）"),
+    MetricDef("white_model_coverage", "白模覆盖率（县域）", parts_unit="m²"),
+    MetricDef("fine_model_coverage", "精模覆盖率（中心城区）", parts_unit="m²"),
+    MetricDef("full_fine_model_coverage", "精模覆盖率（全域）", parts_unit="m²"),
     MetricDef("smart_compound_count", "智慧小区数", unit="个"),
     MetricDef("white_model_completeness", "白模完整率（对照实有房屋）"),
     MetricDef("digital_construction_pilots", "工程项目数字化建造试点数（累计）", unit="个"),
@@ -101,8 +103,8 @@ METRICS = {m.metric_id: m for m in [
     MetricDef("sensor_access_count", "接入的感知设施数（截至月末）", unit="个"),
     MetricDef("entity_coding_rate", "万物标识编码赋码率{cls}"),
     MetricDef("records_added", "政务数据新增记录数", unit="条"),
-    MetricDef("demo_zone_fine_model_coverage", "精模覆盖率（CIM示范区）"),
-    MetricDef("pilot_cim_coverage", "CIM基础平台覆盖率（中心城区）"),
+    MetricDef("demo_zone_fine_model_coverage", "精模覆盖率（CIM示范区）", parts_unit="m²"),
+    MetricDef("pilot_cim_coverage", "CIM基础平台覆盖率（中心城区）", parts_unit="m²"),
 ]}
 """Every metric the workbench computes (see ``docs/metrics.md`` for numerator, denominator and linking)."""
 

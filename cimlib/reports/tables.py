@@ -371,6 +371,31 @@ def metric_by_area(metrics: pd.DataFrame, metric_id: str, level: str, period: st
     return m[cols].sort_values(["dataset", "value"] if "dataset" in cols else ["value"]).reset_index(drop=True)
 
 
+def metric_parts(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Metric rows with numerator and denominator as a person reads them: areas in km² (the data files hold m²).
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Rows of the metrics table (``metric_id, numerator, denominator, ...``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy whose ``numerator`` and ``denominator`` are text: counts as integers, and for the metrics whose
+        :attr:`~cimlib.metrics._spec.MetricDef.parts_unit` is m² (area coverage) the area in km².
+    """
+    from cimlib.metrics._spec import METRICS
+
+    out = metrics.copy()
+    area = out["metric_id"].map({k: m.parts_unit for k, m in METRICS.items()}).eq("m²").to_numpy()
+    for c in ("numerator", "denominator"):
+        if c in out:
+            values = pd.to_numeric(out[c], errors="coerce")
+            out[c] = format_column(values).where(~area, format_column(values / 1e6, km2=True))
+    return out
+
+
 def readable_evidence(text) -> str:
     """An indicator's evidence as a person reads it: its parts that point into the data files (indicator, metric and
     column ids, file names; :data:`_TECHNICAL`) become one :data:`EVIDENCE_POINTER`, English field names in brackets

@@ -179,3 +179,15 @@ def test_label_codes_for_charts_keeps_column_names():
     out = labels.label_codes(frame)
     assert list(out.columns) == ["device_type", "value"] and out["device_type"].tolist()[0] == "停车泊位"
     assert pd.isna(out["device_type"].tolist()[1])
+
+
+def test_area_metrics_show_their_parts_in_km2_and_counts_stay_integers():
+    from cimlib.reports.tables import metric_parts
+
+    rows = pd.DataFrame({"metric_id": ["white_model_coverage", "white_model_completeness"],
+                         "numerator": [418_179_972.14, 1071.0], "denominator": [1_438_060_000.0, 1078.0],
+                         "value": [0.29, 0.9935]})
+    out = metric_parts(rows)
+    assert out["numerator"].tolist() == ["418.18 km²", "1,071"]
+    assert out["denominator"].tolist() == ["1,438.06 km²", "1,078"]
+    assert rows["numerator"].iloc[0] == 418_179_972.14   # the input is not changed
