@@ -9,6 +9,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import pg_server  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_catalog_labels_from_another_test():
+    """Each test starts with the label table's own dataset titles and no area names: a report context opened by an
+    earlier test (``cimlib.reports.labels.use_catalog``) must not change what a later one displays."""
+    from cimlib.reports import labels
+
+    labels.use_catalog(None)
+    yield
+
+
 @pytest.fixture(scope="session")
 def postgis_server():
     """A throwaway PostgreSQL with PostGIS (``scripts/pg_server.py``), stopped at the end of the session.
@@ -126,10 +136,10 @@ class SampleCities:
 
         compute = getattr(indicators._collect, "unshared", indicators._collect)
 
-        def collect(catalog, as_of, progress):
+        def collect(catalog, as_of, progress, reuse=None):
             path = Path(catalog.path).resolve()
-            if path.parent not in {p.resolve() for p in self._cities.values()}:
-                return compute(catalog, as_of, progress)
+            if reuse is not None or path.parent not in {p.resolve() for p in self._cities.values()}:
+                return compute(catalog, as_of, progress, reuse)
             key = (str(path), as_of)
             if key not in self._collected:
                 self._collected[key] = compute(catalog, as_of, progress)

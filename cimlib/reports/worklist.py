@@ -336,12 +336,13 @@ def worklist_table(results, metrics: pd.DataFrame | None = None, areas: pd.DataF
 
 
 def _dataset_label(datasets: pd.Series) -> np.ndarray:
-    """The dataset's Chinese title (:func:`cimlib.reports.labels.dataset_title`: the catalog's ``title_zh``, else the
-    register's name)."""
-    from cimlib.reports.labels import dataset_title
+    """The register's Chinese name (实有人口, 实有房屋, 实有单位: :data:`cimlib.reports.labels.DATASET_TITLES`), the
+    same whatever catalog was last opened in the process (a catalog's own ``title_zh`` is shown where its entries
+    are listed, not here)."""
+    from cimlib.reports.labels import DATASET_TITLES
 
     d = datasets.astype(str)
-    return np.array([dataset_title(n) for n in d], dtype=object)
+    return d.map(DATASET_TITLES).fillna(d).to_numpy(dtype=object)
 
 
 def worklist_overview(results, metrics: pd.DataFrame | None = None, period: str | None = None) -> pd.DataFrame:
