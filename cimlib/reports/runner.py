@@ -379,6 +379,38 @@ def download_name(kind: str, label: str, filename: str) -> str:
     return f"{stem}_{label}{extra}{suffix}"
 
 
+HEADLINE_METRICS = ("mapping_rate", "coding_rate", "governance_rate", "house_coding_rate",
+                    "address_qualification_rate")
+"""Metrics the index shows first as a report's 主要指标 (上图率 first), in this order."""
+
+
+def headline_indicators(indicators: list[dict], n: int = 4) -> list[dict]:
+    """A report's 主要指标 for the index: rates of :data:`HEADLINE_METRICS` first, each metric and dataset once at
+    its latest deadline (the final target), then other rates in the programme's order.
+
+    Parameters
+    ----------
+    indicators : list of dict
+        The manifest's ``indicators``.
+    n : int, default 4
+
+    Returns
+    -------
+    list of dict
+    """
+    rates = [r for r in indicators if isinstance(r.get("value"), (int, float)) and not isinstance(r.get("value"), bool)
+             and r.get("unit") in (None, "比率", "%")]
+    latest: dict = {}
+    for r in rates:   # one per metric and dataset: the one with the latest deadline
+        k = (r.get("metric_id"), r.get("dataset"))
+        if k not in latest or str(r.get("deadline") or "") >= str(latest[k].get("deadline") or ""):
+            latest[k] = r
+    rank = {m: i for i, m in enumerate(HEADLINE_METRICS)}
+    order = {id(r): i for i, r in enumerate(rates)}
+    chosen = sorted(latest.values(), key=lambda r: (rank.get(r.get("metric_id"), len(rank)), order[id(r)]))
+    return chosen[:n]
+
+
 def write_index(out_root) -> Path:
     """Rewrite ``<out_root>/index.html``: every report run on disk with its headline figures, and the main run's
     outputs under the same root (inventory, check, metrics, sensors), self-contained.
@@ -413,8 +445,8 @@ def write_index(out_root) -> Path:
         ind = pd.DataFrame(m.get("indicators", []))
         counts = ind["status"].value_counts().to_dict() if len(ind) else {}
         rel = manifest_path.parent.relative_to(out_root).as_posix()
-        head = "；".join(f"{r['name_zh']} {r['value']:.2%}" for r in m.get("indicators", [])[:4]
-                        if isinstance(r.get("value"), (int, float)) and r.get("unit") in (None, "比率", "%"))
+        head = "；".join(f"{r['name_zh']} {r['value']:.2%}（{r.get('status', '')}）"
+                        for r in headline_indicators(m.get("indicators", [])))
         files = " · ".join(link(f"{rel}/{name}", text, download_name(kind, label, name))
                            for name, text in (("report.pdf", "PDF"), ("report.xlsx", "Excel"),
                                               ("manifest.json", "复核清单"))

@@ -356,3 +356,20 @@ def test_the_index_names_kinds_in_chinese_and_links_the_main_run(acceptance_run)
         if not href.startswith("#"):
             assert (out / href).is_file(), href
     assert (run.folder / "report.xlsx").is_file()          # the file keeps its documented name
+
+
+def test_the_index_headline_is_the_final_mapping_rates_first():
+    from cimlib.reports.runner import headline_indicators
+
+    rows = [{"name_zh": "完成底座平台建设", "metric_id": "task_completion", "dataset": None, "value": 0.33,
+             "unit": "比率", "deadline": "2024-03-31"},
+            {"name_zh": "标准地址上图率达到50%", "metric_id": "mapping_rate", "dataset": "addresses", "value": 0.98,
+             "unit": "比率", "deadline": "2024-06-30"},
+            {"name_zh": "标准地址上图率达到100%", "metric_id": "mapping_rate", "dataset": "addresses", "value": 0.98,
+             "unit": "比率", "deadline": "2024-09-30"},
+            {"name_zh": "道路感知覆盖", "metric_id": "sensor_road_km", "dataset": None, "value": 12.0, "unit": "公里",
+             "deadline": "2024-09-30"},
+            {"name_zh": "标准地址编码率达到100%", "metric_id": "coding_rate", "dataset": "addresses", "value": 1.0,
+             "unit": "比率", "deadline": "2024-09-30"}]
+    names = [r["name_zh"] for r in headline_indicators(rows)]
+    assert names == ["标准地址上图率达到100%", "标准地址编码率达到100%", "完成底座平台建设"]
