@@ -12,20 +12,28 @@ import yaml
 from cimlib.catalog import CatalogError
 
 
-def _repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+SAMPLE_CATALOG = Path("data") / "sample" / "data_catalog.yaml"
+"""Where ``cim demo`` writes the sample city's catalog by default, relative to the repository root (the root
+``data_catalog.yaml`` includes it) or, outside a checkout, to the current folder."""
 
 
 def default_catalog() -> Path:
     """The catalog used when ``--catalog`` is not given.
 
     ``$CIM_CATALOG`` if set, else ``data_catalog.yaml`` in the current folder, else the repository's own
-    ``data_catalog.yaml`` (which points at the sample city built by the README's main command).
+    ``data_catalog.yaml`` (which points at the sample city built by the README's main command) when running from a
+    checkout, else (installed from a wheel) ``data/sample/data_catalog.yaml`` in the current folder, where
+    ``cim demo`` writes the sample city.
     """
+    from cimlib._paths import checkout_root
+
     if os.environ.get("CIM_CATALOG"):
         return Path(os.environ["CIM_CATALOG"])
     here = Path.cwd() / "data_catalog.yaml"
-    return here if here.exists() else _repo_root() / "data_catalog.yaml"
+    if here.exists():
+        return here
+    root = checkout_root()
+    return root / "data_catalog.yaml" if root is not None else Path.cwd() / SAMPLE_CATALOG
 
 
 def _interactive() -> bool:
@@ -34,8 +42,11 @@ def _interactive() -> bool:
 
 
 def default_demo_out() -> Path:
-    """Where ``cim demo`` writes by default: the folder that the default catalog's ``include`` points at."""
+    """Where ``cim demo`` writes by default: the folder that the default catalog's ``include`` points at
+    (outside a checkout with no catalog in the current folder: ``data/sample/`` there)."""
     cat = default_catalog()
+    if cat == Path.cwd() / SAMPLE_CATALOG:
+        return cat.parent
     try:
         doc = yaml.safe_load(cat.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
@@ -47,7 +58,8 @@ def default_demo_out() -> Path:
 
 
 CATALOG_OPTION = click.option("--catalog", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                              help="数据目录文件（默认：$CIM_CATALOG、当前目录或仓库根目录的 data_catalog.yaml）。")
+                              help="数据目录文件（默认：$CIM_CATALOG、当前目录或仓库根目录的 data_catalog.yaml；"
+                                   "安装包在仓库外运行时为当前目录的 data/sample/data_catalog.yaml）。")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -77,7 +89,7 @@ def main() -> None:
 @click.option("--city", default="421303", show_default=True,
               help="县级行政区划代码（GB/T 2260），默认 421303 随州市曾都区；参考表中的任一县级代码均可。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出目录（默认：仓库根目录 data_catalog.yaml 指向的 data/sample/）。")
+              help="输出目录（默认：仓库根目录 data_catalog.yaml 指向的 data/sample/；在仓库外为当前目录的 data/sample/）。")
 @click.option("--delivery", is_flag=True,
               help="同时按各部门的交付形态写出样例数据（OUT/delivery/，每个部门一个文件夹；真值 OUT/truth/delivery.json）。")
 @click.option("--until", default=None, metavar="YYYY-MM",
@@ -337,10 +349,13 @@ def metrics(catalog: Path | None, period: str | None, level: str | None, toleran
     try:
         path = catalog or default_catalog()
         cat = Catalog.load(path)
-        result = compute_metrics(cat, [period] if period else None, level=level, tolerance_m=tolerance, progress=not quiet)
+        checked: dict = {}   # register findings: kept for the reports (cimlib.reuse)
+        result = compute_metrics(cat, [period] if period else None, level=level, tolerance_m=tolerance,
+                                 progress=not quiet, findings=checked)
+        info = write_metrics_outputs(result, out, catalog_path=path, catalog=cat, findings=checked,
+                                     parameters={"level": level, "tolerance_m": float(tolerance)})
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
-    info = write_metrics_outputs(result, out, catalog_path=path)
     m = result.metrics
     click.echo(_metrics_summary(m, info["progress"]))
     for r in result.problems.itertuples():
@@ -384,7 +399,13 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
                                  scheduler=scheduler)
     except (CatalogError, AlarmRuleError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    write_sensor_outputs(result, out, catalog_path=cat.path, cube_format=cube_format)
+    try:
+        from cimlib.reuse import sensors_parameters
+
+        reuse = sensors_parameters(alarm_rules, cover_distance, 300.0, not no_anomalies)
+        write_sensor_outputs(result, out, catalog_path=cat.path, cube_format=cube_format, catalog=cat, reuse=reuse)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(_sensors_summary(result))
     for r in result.problems.itertuples():
         click.echo(f"  注意：{r.dataset} {r.file}：{r.problem}", err=True)
@@ -403,9 +424,13 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
               default=None, help="城市自己的验收指标文件（工作方案格式，见 docs/metrics.md；优先于 --programme）。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
               help="报告根目录：报告写入 OUT/<类型>/<期次>/，索引为 OUT/index.html。")
+@click.option("--reuse", "reuse_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="复用主流程结果的根目录（DIR/metrics、DIR/sensors，即 cim metrics/sensors 的 --out）；默认为 --out。"
+                   "仅当其输入文件指纹、数据目录、参数与程序版本均与本次相同时才复用，否则照常计算。")
+@click.option("--no-reuse", is_flag=True, help="不复用主流程结果，全部重新计算。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
 def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, programme: str | None,
-           indicators_path: Path | None, out: Path, quiet: bool) -> None:
+           indicators_path: Path | None, out: Path, reuse_dir: Path | None, no_reuse: bool, quiet: bool) -> None:
     """生成报告：monthly 月度综合考评（--period YYYY-MM），acceptance 验收评价（--as-of YYYY-MM-DD）。
 
     \b
@@ -413,12 +438,20 @@ def report(kind: str, catalog: Path | None, period: str | None, as_of: str | Non
     report.html（离线可打开）、report.pdf、report.xlsx（中文表头，每表一页）、data/（报告所用的表）和
     manifest.json（参数、全部输入文件的 sha256、软件版本、git 提交、每项指标的数值与分子分母），
     并把本次指标追加到结果库 OUT/_store、更新 OUT/index.html。评价人员用 cim verify 复核。
+
+    \b
+    复用主流程：OUT/metrics、OUT/sensors（或 --reuse DIR 下的）中 cim metrics、cim sensors 的结果，若与本次的
+    输入文件指纹、数据目录、参数和程序版本全部相同，则直接读取而不重新计算（结果相同）；manifest.json 的 reuse
+    记录复用了哪些表、来自何处及其 sha256，以及未复用的原因。--no-reuse 全部重新计算。
     """
     from cimlib.reports.runner import run_report
 
+    if reuse_dir is not None and no_reuse:
+        raise click.UsageError("--reuse 与 --no-reuse 不能同时使用")
     try:
         run = run_report(kind, catalog=catalog or default_catalog(), period=period, as_of=as_of, out_root=out,
-                         indicators_path=indicators_path, programme=programme, progress=not quiet)
+                         indicators_path=indicators_path, programme=programme, progress=not quiet,
+                         reuse=None if no_reuse else (reuse_dir or "auto"))
     except (CatalogError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     ind = run.manifest["indicators"]
@@ -434,6 +467,9 @@ def report(kind: str, catalog: Path | None, period: str | None, as_of: str | Non
 
             click.echo(f"  未达标：{r['name_zh']}  {shown(r['value'])}（目标 {r['comparator']} {shown(r['target'])}，"
                        f"期限 {r['deadline']}）")
+    reused = run.manifest.get("reuse") or {}
+    if reused.get("tables"):
+        click.echo("复用主流程结果：" + "、".join(f"{k}（{v['from']}）" for k, v in reused["tables"].items()))
     click.echo(f"报告 → {run.folder}（report.html / report.pdf / report.xlsx / manifest.json）")
 
 

@@ -11,7 +11,8 @@ from cimlib._io import atomic_path, sha256_file
 from cimlib.metrics.progress import target_status
 
 
-def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
+def write_metrics_outputs(result, out_dir, *, catalog_path=None, catalog=None, findings: dict | None = None,
+                          parameters: dict | None = None) -> dict:
     """Write a :class:`~cimlib.metrics.MetricsResult` into ``out_dir``, every file atomically.
 
     Files: ``metrics.parquet`` and ``metrics.csv`` (UTF-8 with BOM, for Excel), ``progress.csv`` (target status and
@@ -25,6 +26,13 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
     out_dir : path-like
     catalog_path : path-like, optional
         Recorded with its fingerprint in the manifest.
+    catalog : Catalog, optional
+    findings : dict, optional
+    parameters : dict, optional
+        ``{"level": ..., "tolerance_m": ...}`` of the run. With ``catalog``, ``findings`` (the register findings
+        :func:`~cimlib.metrics.compute_metrics` gave its ``findings`` argument) and ``parameters``, the output also
+        holds what a report needs to reuse it instead of computing the same metrics (``reuse/`` and the manifest's
+        ``reuse`` section, :mod:`cimlib.reuse`).
 
     Returns
     -------
@@ -55,6 +63,17 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None) -> dict:
                 "inputs": result.inputs,
                 "files": ["metrics.parquet", "metrics.csv", "progress.csv", "evidence.parquet", "problems.csv",
                           "links_summary.csv"]}
+    if catalog is not None and findings is not None and parameters is not None:
+        from cimlib.reuse import write_metrics_reuse
+
+        try:
+            manifest["reuse"] = write_metrics_reuse(out, catalog, findings=findings, matches=result.matches,
+                                                    problems=result.problems, parameters=parameters,
+                                                    inputs=result.inputs, metrics=metrics, evidence=result.evidence)
+        except Exception as exc:  # noqa: BLE001 - optional: without it a report computes the metrics itself
+            import warnings
+
+            warnings.warn(f"未写出供报告复用的记录（报告将重新计算指标）：{exc}", stacklevel=2)
     with atomic_path(out / "manifest.json") as p:
         p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return {"files": [str(out / f) for f in manifest["files"] + ["manifest.json"]], "progress": progress}

@@ -44,6 +44,11 @@ class ReportContext:
         Programme id (``standards_checks/programmes/<id>.yaml``); default the programme covering the catalog's
         ``city_code`` (:func:`cimlib.reports.indicators.resolve_programme`).
     progress : bool, default False
+    reuse_dir : path-like, optional
+        The main run's output root (``cim metrics --out <reuse_dir>/metrics``, ``cim sensors --out
+        <reuse_dir>/sensors``): the metrics, register findings, address matches and sensor tables are read from
+        there instead of computed when they were computed from the same inputs, options and code
+        (:mod:`cimlib.reuse`; anything else is computed). What was reused is in :attr:`reused`.
 
     Raises
     ------
@@ -52,7 +57,7 @@ class ReportContext:
     """
 
     def __init__(self, catalog, *, period: str | None = None, as_of: str | None = None, cache_dir=None,
-                 indicators_path=None, programme: str | None = None, progress: bool = False):
+                 indicators_path=None, programme: str | None = None, progress: bool = False, reuse_dir=None):
         if period is None and as_of is None:
             raise ValueError("需要统计月份 period（YYYY-MM）或评价日期 as_of（YYYY-MM-DD）")
         try:
@@ -70,6 +75,19 @@ class ReportContext:
         self.programme_id = programme or None
         self.progress = progress
         self._memo: dict[str, object] = {}
+        from cimlib.reuse import MainRun
+
+        self.main_run = MainRun(reuse_dir, self.catalog) if reuse_dir else None
+
+    @property
+    def reused(self) -> dict:
+        """What this context took from the main run: ``{"from": root, "tables": {"metrics": {"from", "periods",
+        "files": {name: sha256}, "used_for"}, "sensors 2024-09": {...}}, "not_reused": {output: reason}}``; empty
+        without ``reuse_dir``. The report's manifest records it as ``reuse``."""
+        if self.main_run is None:
+            return {}
+        return {"from": str(self.main_run.root.resolve()), "tables": dict(self.main_run.reused),
+                "not_reused": dict(self.main_run.not_reused)}
 
     # ------------------------------------------------------------------ caching
 
@@ -101,6 +119,24 @@ class ReportContext:
         self._memo[name] = value
         return value
 
+    def prepare(self, names) -> None:
+        """Compute (or reuse) the tables ``names`` (method names; ``worklist_overview`` only when there is a work
+        list, as the notebooks ask) now and write them to the cache folder, then drop the in-memory copies: later
+        asks, here or in a notebook's kernel (which has no ``reuse_dir``), read the files. A table that cannot be
+        computed is left to the notebook that asks for it (whose error names the notebook, as without this)."""
+        before = set(self._memo)
+        for name in names:
+            try:
+                if name == "worklist_overview" and not len(self.worklist()):
+                    continue
+                getattr(self, name)()
+            except Exception:  # noqa: BLE001 - left to the notebook that asks for it, which reports it as before
+                continue
+        if self.cache_dir is not None:
+            for key in set(self._memo) - before:
+                if not key.startswith("_") and (self.cache_dir / f"{key}.parquet").exists():
+                    del self._memo[key]
+
     # ------------------------------------------------------------------ acceptance indicators and metrics
 
     def _acceptance(self):
@@ -109,7 +145,7 @@ class ReportContext:
 
             self._memo["_acceptance"] = acceptance(self.catalog, self.as_of, indicators_path=self.indicators_path,
                                                    programme=self.programme_id,
-                                                   progress=self.progress)
+                                                   progress=self.progress, reuse=self.main_run)
         return self._memo["_acceptance"]
 
     def programme(self):
@@ -332,8 +368,9 @@ class ReportContext:
             if "_sensors" not in self._memo:
                 from cimlib.sensors import analyse_sensors
 
-                self._memo["_sensors"] = analyse_sensors(self.catalog, self.sensor_period(), cube=False,
-                                                         progress=self.progress)
+                got = self.main_run.sensors(self.sensor_period(), anomalies=True) if self.main_run else None
+                self._memo["_sensors"] = got if got is not None else analyse_sensors(
+                    self.catalog, self.sensor_period(), cube=False, progress=self.progress)
         return {n: self._cached(f"sensors_{n}", lambda n=n: getattr(self._memo["_sensors"], n)) for n in names}
 
     # ------------------------------------------------------------------ catalog

@@ -270,7 +270,10 @@ def indicator_metrics(catalog, as_of, *, progress: bool = False) -> tuple[pd.Dat
     return got.metrics, got.inputs
 
 
-def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
+def _collect(catalog: Catalog, as_of: str, progress: bool, reuse=None) -> _Collected:
+    """``reuse``: optional main-run outputs (:class:`cimlib.reports.context.ReportContext`'s hooks): ``reuse.metrics
+    (periods)`` -> ``(MetricsResult, register findings)`` or ``None``, ``reuse.sensors(month)`` -> an object with the
+    sensor tables of the month or ``None``; each returned only for the same inputs (:mod:`cimlib.reuse`)."""
     from cimlib.metrics import compute_metrics
 
     month = as_of[:7]
@@ -287,7 +290,12 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
         problems.append((None, "registers", f"没有 {month} 及以前的登记数据快照（最早一期为 {all_periods[0]}），登记类指标不计算"))
     else:
         try:
-            res = compute_metrics(catalog, periods or None, progress=progress, findings=checked)
+            got = reuse.metrics(periods or None) if reuse is not None else None
+            if got is not None:
+                res, found = got
+                checked.update(found)
+            else:
+                res = compute_metrics(catalog, periods or None, progress=progress, findings=checked)
         except CatalogError as exc:
             problems.append((None, exc.entry or "admin_areas", str(exc)))
         else:
@@ -312,7 +320,7 @@ def _collect(catalog: Catalog, as_of: str, progress: bool) -> _Collected:
     parts += _project_rows(catalog, sc_periods, month, inputs, problems)
     parts += _records_added_rows(catalog, periods, inputs, problems)
     reported: dict = {}
-    parts += _sensor_rows(catalog, month, inputs, problems, progress, reported)
+    parts += _sensor_rows(catalog, month, inputs, problems, progress, reported, reuse)
     parts += _facility_rows(catalog, sc_periods, reported, inputs, problems, checked)
 
     parts = [p for p in parts if len(p)]
@@ -381,7 +389,7 @@ def _facility_rows(catalog: Catalog, periods, reported: dict, inputs: _Inputs, p
 
 
 def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, progress: bool,
-                 reported: dict | None = None) -> list[pd.DataFrame]:
+                 reported: dict | None = None, reuse=None) -> list[pd.DataFrame]:
     """Online rate and road coverage of each month of readings up to ``month``; ``reported`` receives, per month, the
     ids of the devices that reported at least once (``None`` when the month could not be analysed)."""
     from cimlib.sensors import analyse_sensors
@@ -401,7 +409,9 @@ def _sensor_rows(catalog: Catalog, month: str, inputs: _Inputs, problems: list, 
     out = []
     for m in months:
         try:
-            res = analyse_sensors(catalog, m, anomalies=False, cube=False, progress=progress)
+            res = reuse.sensors(m) if reuse is not None else None
+            if res is None:
+                res = analyse_sensors(catalog, m, anomalies=False, cube=False, progress=progress)
         except (CatalogError, ValueError) as exc:
             problems.append((m, "readings", str(exc)))
             if reported is not None:
@@ -932,7 +942,8 @@ def covers_whole_city(catalog: Catalog, programme: Programme) -> bool:
     return bool(code) and any(len(code) <= len(p) and p.startswith(code) for p in programme.divisions)
 
 
-def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress: bool = False) -> AcceptanceResult:
+def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress: bool = False,
+               reuse=None) -> AcceptanceResult:
     """Evaluate a programme's acceptance indicators on a catalog as of a date (what the reports and ``cim verify``
     call).
 
@@ -947,6 +958,8 @@ def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress
     indicators_path : path-like, optional
         A city's own indicator file in the programme format (wins over ``programme``).
     progress : bool, default False
+    reuse : optional
+        Main-run outputs to read instead of computing (what a report passes; see :func:`_collect`).
 
     Returns
     -------
@@ -965,7 +978,7 @@ def acceptance(catalog, as_of, *, programme=None, indicators_path=None, progress
     catalog = _load_catalog(catalog)
     prog = resolve_programme(catalog, programme, indicators_path)
     indicators = resolve_datasets(catalog, list(prog.indicators))
-    got = _collect(catalog, as_of, progress)
+    got = _collect(catalog, as_of, progress, reuse)
     extra, task_inputs, task_problems = task_metrics(catalog, indicators, as_of)
     problems = pd.concat([got.problems, pd.DataFrame(task_problems, columns=PROBLEM_COLUMNS)], ignore_index=True) \
         if task_problems else got.problems

@@ -37,8 +37,16 @@ from cimlib._io import atomic_path, sha256_file
 from cimlib.reports import render
 from cimlib.reports.tables import column_labels
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-"""The report notebooks (``$CIM_NOTEBOOKS`` overrides)."""
+def _default_notebooks() -> Path:
+    from cimlib._paths import INSTALLED_NOTEBOOKS, checkout_root
+
+    root = checkout_root()
+    return root / "notebooks" if root is not None else INSTALLED_NOTEBOOKS
+
+
+NOTEBOOKS_DIR = _default_notebooks()
+"""The report notebooks: the checkout's ``notebooks/``, else the copy installed with the package
+(``cimlib/_notebooks/`` in the wheel); ``$CIM_NOTEBOOKS`` overrides (:func:`notebooks_dir`)."""
 
 REPORTS = {
     "monthly": ("月度综合考评报告", ["05_monthly_progress", "02_standard_checks", "03_coverage_mapping",
@@ -113,7 +121,7 @@ def report_label(kind: str, period: str | None, as_of: str | None) -> tuple[str,
 
 def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | None = None, out_root="reports",
                indicators_path=None, progress: bool = True, area_code: str | None = None,
-               programme: str | None = None) -> ReportRun:
+               programme: str | None = None, reuse="auto") -> ReportRun:
     """Run one report end to end (see the module docstring).
 
     Parameters
@@ -134,6 +142,12 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
         Area the report is about (default the catalog's city code).
     programme : str, optional
         Programme id; default the programme covering the catalog's city (the longest division prefix).
+    reuse : "auto", path-like or None, default "auto"
+        The main run's output root whose ``metrics/`` and ``sensors/`` (``cim metrics --out <root>/metrics``,
+        ``cim sensors --out <root>/sensors``) the report reads instead of computing the same tables, when they were
+        computed from the same inputs, options and code (:mod:`cimlib.reuse`); ``"auto"``: ``out_root``; ``None``:
+        compute everything. The tables are copied into the report's ``data/`` as computed ones are, and the
+        manifest's ``reuse`` says what was taken from where (with sha256) and why anything there was not.
 
     Returns
     -------
@@ -170,10 +184,14 @@ def run_report(kind: str, *, catalog, period: str | None = None, as_of: str | No
     bar = tqdm(total=len(steps), desc=title, unit="步", disable=not progress)
     try:
         bar.set_postfix_str(steps[0])
+        reuse_dir = out_root if reuse == "auto" else (Path(reuse).resolve() if reuse else None)
         ctx = ReportContext(cat, period=period, as_of=as_of, cache_dir=work / "data", indicators_path=indicators_path,
-                            programme=prog.id or None)
+                            programme=prog.id or None, reuse_dir=reuse_dir)
         indicators = ctx.indicators()
         ctx.metrics()
+        # what the notebooks read from the acceptance run and the sensors: computed (or reused) here, once, and
+        # written to data/, so that no notebook's kernel computes them again
+        ctx.prepare(["problems", "worklist", "worklist_overview", "sensors"])
         bar.update(1)
         params = {"catalog": str(catalog_path), "area_code": area_code, "period": period, "as_of": as_of,
                   "output_dir": str(work), "cache_dir": str(work / "data"), "report_kind": kind,
@@ -268,9 +286,26 @@ def _packages() -> dict[str, str]:
     return out
 
 
+def _version() -> str:
+    """The workbench's version (``cimlib.__version__``): what identifies the code when there is no git checkout."""
+    import cimlib
+
+    return cimlib.__version__
+
+
 def _git_commit() -> str | None:
+    """The checkout's commit (``-dirty`` with uncommitted changes); None for an installed wheel (its version is in
+    the manifest's ``version``), or where git or the repository is missing."""
+    from cimlib._paths import checkout_root
+
+    root = checkout_root()
+    if root is None:
+        return None
     try:
-        root = Path(__file__).resolve().parents[2]
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                             timeout=10)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root:
+            return None     # not a git checkout of its own (e.g. a source archive unpacked inside another repository)
         res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
@@ -319,8 +354,8 @@ def _manifest(kind, label, params, catalog_path: Path, ctx, indicators: pd.DataF
                       "document_number": prog.document_number, "date": prog.date, "divisions": list(prog.divisions),
                       "document": prog.document},
         "indicators_file": str(Path(prog.path).resolve()), "indicators_sha256": sha256_file(prog.path),
-        "inputs": inputs, "packages": _packages(), "git_commit": _git_commit(),
-        "indicators": rows, "files": files,
+        "inputs": inputs, "version": _version(), "packages": _packages(), "git_commit": _git_commit(),
+        "indicators": rows, "files": files, **({"reuse": ctx.reused} if ctx.reused else {}),
     }
 
 

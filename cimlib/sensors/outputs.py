@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cimlib._io import atomic_path
+from cimlib._io import atomic_path, sha256_file
 
 TABLES = {
     # file stem: (SensorResult attribute, also as CSV)
@@ -25,7 +25,8 @@ TABLES = {
 """Output tables: ``<stem>.parquet`` and ``<stem>.csv`` (UTF-8 with BOM, for Excel) for each."""
 
 
-def write_sensor_outputs(result, out_dir, *, catalog_path=None, cube_format: str = "nc") -> dict:
+def write_sensor_outputs(result, out_dir, *, catalog_path=None, cube_format: str = "nc", catalog=None,
+                         reuse: dict | None = None) -> dict:
     """Write a :class:`~cimlib.sensors.SensorResult` into ``out_dir``, every file atomically.
 
     Parameters
@@ -36,6 +37,10 @@ def write_sensor_outputs(result, out_dir, *, catalog_path=None, cube_format: str
         Recorded in the manifest.
     cube_format : {"nc", "zarr", "none"}, default "nc"
         Format of the hourly cube (``cube.nc`` or ``cube.zarr``).
+    catalog : Catalog, optional
+    reuse : dict, optional
+        The analysis' options (:func:`cimlib.reuse.sensors_parameters`). With ``catalog``, the manifest gets a
+        ``reuse`` section, so that a report of the same month reads the tables instead of analysing again.
 
     Returns
     -------
@@ -69,6 +74,16 @@ def write_sensor_outputs(result, out_dir, *, catalog_path=None, cube_format: str
                 "rows_read": result.rows_read, "inputs": result.inputs,
                 "bad_readings": dict(zip(result.bad_readings["kind"], result.bad_readings["rows"].astype(int))),
                 "files": written}
+    if catalog is not None and reuse is not None:
+        from cimlib.reuse import write_sensors_reuse
+
+        manifest["catalog_sha256"] = sha256_file(catalog.path)
+        try:
+            manifest["reuse"] = write_sensors_reuse(out, catalog, result, reuse)
+        except Exception as exc:  # noqa: BLE001 - optional: without it a report analyses the readings itself
+            import warnings
+
+            warnings.warn(f"未写出供报告复用的记录（报告将重新分析）：{exc}", stacklevel=2)
     with atomic_path(out / "manifest.json") as p:
         p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return {"files": [str(out / f) for f in written + ["manifest.json"]]}
