@@ -312,10 +312,8 @@ def outline_map(areas, points=None, *, title: str, by: str | None = None, codes:
 
 
 def _header(column: str) -> str:
-    try:
-        from cimlib.reports.labels import header
-    except ImportError:  # pragma: no cover - the label table is part of the package
-        return column
+    from cimlib.reports.labels import header
+
     return header(column)
 
 

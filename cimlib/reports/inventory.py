@@ -17,13 +17,9 @@ from cimlib.catalog import Catalog, CatalogError
 from cimlib.geo import CGCS2000
 from cimlib.reports.labels import MODULE_HEADERS
 
-_OWN_HEADERS = {"rows_basis": "记录数口径"}
-"""Headers of this module's columns that the label table does not have yet (placed after ``rows``)."""
-
-INVENTORY_LABELS = {k2: v2 for k, v in MODULE_HEADERS["inventory"].items()
-                    for k2, v2 in [(k, v), *(_OWN_HEADERS.items() if k == "rows" else [])]}
+INVENTORY_LABELS = dict(MODULE_HEADERS["inventory"])
 """Inventory column -> Chinese header, in column order (the ``inventory`` section of the label table,
-:data:`cimlib.reports.labels.MODULE_HEADERS`, with :data:`_OWN_HEADERS`)."""
+:data:`cimlib.reports.labels.MODULE_HEADERS`)."""
 
 SHOWN = ("title_zh", "layer", "format", "owner", "classification", "update_cycle", "rows", "rows_basis",
          "crs_declared", "crs", "crs_matches", "crs_workbench", "geometry_type", "n_periods", "size_bytes", "status",

@@ -35,7 +35,8 @@ HEADERS: dict[str, str] = {
     "community_code": "社区代码", "parent_code": "上级区划代码", "name": "名称", "level": "区划层级",
     "area_km2": "面积（平方公里）", "count": "数量", "records": "记录数", "department": "责任部门", "note": "说明",
     "entry": "数据资源", "reason": "原因", "geometry": "位置", "fix_rate": "整改率", "on_time_rate": "按期完成率",
-    "street": "街道", "community": "社区",
+    "street": "街道", "community": "社区", "street_name": "街道", "findings": "问题记录数", "type_name_zh": "设备类型",
+    "road_id": "道路编号",
 }
 """Column -> Chinese header for columns shared by several tables (a module's section of :data:`MODULE_HEADERS`
 wins)."""
@@ -110,7 +111,8 @@ VALUES: dict[str, dict[str, str]] = {
     "severity": {"error": "错误", "warning": "警告", "info": "提示"},
     "anomaly_kind": {"spike": "突变", "level": "水平偏移", "flat": "数值停滞"},
     "report_kind": {"monthly": "月度综合考评报告", "acceptance": "验收评价报告", "inventory": "数据资源清单",
-                    "check": "标准检查", "metrics": "指标计算", "sensors": "物联感知分析", "delivery": "部门交付数据"},
+                    "check": "标准检查", "metrics": "指标计算", "sensors": "物联感知分析", "delivery": "部门交付数据",
+                    "match": "地址匹配"},
     "area_level": {"province": "省", "city": "市", "county": "区县", "street": "街道", "community": "社区",
                    "device": "设备"},
 }
@@ -118,7 +120,7 @@ VALUES: dict[str, dict[str, str]] = {
 
 CODE_COLUMNS: dict[str, str] = {"severity": "severity", "kind": "anomaly_kind", "device_type": "device_type",
                                 "dataset": "dataset", "area_level": "area_level", "level": "area_level",
-                                "report_kind": "report_kind"}
+                                "report_kind": "report_kind", "anomaly_kind": "anomaly_kind"}
 """Column -> the kind of code it holds: a displayed table shows these columns' codes by their Chinese names."""
 
 MODULE_CODE_COLUMNS: dict[str, dict[str, str | None]] = {"store": {"kind": "report_kind"}}

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cimlib.reports import labels
+
 BASEMAP_ENV = "CIM_BASEMAP"
 """Environment variable with the city's own tile URL template (``{z}/{x}/{y}``); empty: the workbench's layers."""
 
@@ -44,13 +46,6 @@ MAX_BUILDINGS = 5000
 
 BASEMAP_NAMES = {"county": "区县界", "streets": "街道界", "roads": "道路", "buildings": "建筑轮廓"}
 """Basemap layer key -> Chinese dataset name shown in kepler.gl."""
-
-HEADERS = {"area_code": "区划代码", "name": "名称", "area_name": "区划名称", "street_code": "街道代码",
-           "street_name": "街道", "community_code": "社区代码", "numerator": "分子", "denominator": "分母",
-           "records": "记录数", "findings": "问题记录数", "device_id": "设备编号", "device_type": "设备类型",
-           "type_name_zh": "设备类型", "road_id": "道路编号", "dataset": "数据集", "rule_id": "规则",
-           "severity": "级别", "message": "问题说明", "record_id": "记录编号"}
-"""Chinese headers for map tooltips (used when :func:`cimlib.reports.labels.header` has none)."""
 
 RATE_COLOURS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
 """Low -> high for rates (red: far from the target; green: target reached)."""
@@ -70,14 +65,8 @@ _PUBLIC_HOST = re.compile(r"https?://", re.I)
 # ------------------------------------------------------------------------------------------------- labels
 
 def column_header(column: str) -> str:
-    """The Chinese header of ``column`` for a tooltip (the label table first, then :data:`HEADERS`)."""
-    try:
-        from cimlib.reports import labels
-
-        text = labels.header(column)
-    except Exception:   # the label table is optional for maps
-        text = column
-    return text if text != column else HEADERS.get(column, column)
+    """The Chinese header of ``column`` for a tooltip (:func:`cimlib.reports.labels.header`)."""
+    return labels.header(column)
 
 
 # ------------------------------------------------------------------------------------------------- basemap
@@ -272,11 +261,11 @@ def _number(v: float) -> str:
 
 def break_labels(breaks, colours, *, unit: str = "", target: bool = True) -> dict:
     """Chinese legend labels of threshold classes (``{colour: "低于 50%"}``; the last class marks the target)."""
-    labels = {colours[0]: f"低于 {_number(breaks[0])}{unit}"}
+    names = {colours[0]: f"低于 {_number(breaks[0])}{unit}"}
     for i in range(1, len(breaks)):
-        labels[colours[i]] = f"{_number(breaks[i - 1])}{unit} 至 {_number(breaks[i])}{unit}"
-    labels[colours[len(breaks)]] = f"{_number(breaks[-1])}{unit} 及以上" + ("（达标）" if target else "")
-    return labels
+        names[colours[i]] = f"{_number(breaks[i - 1])}{unit} 至 {_number(breaks[i])}{unit}"
+    names[colours[len(breaks)]] = f"{_number(breaks[-1])}{unit} 及以上" + ("（达标）" if target else "")
+    return names
 
 
 def _colour_range(colours, breaks=None, unit: str = "") -> dict:
@@ -474,22 +463,11 @@ def _geojson(frame) -> dict:
     return json.loads(frame.to_json(drop_id=True, na="null"))
 
 
-VALUE_KINDS = {"severity": "severity", "dataset": "dataset", "device_type": "device_type",
-               "anomaly_kind": "anomaly_kind", "level": "area_level"}
-"""Tooltip columns whose codes are shown by their Chinese names (:func:`cimlib.reports.labels.value_label`)."""
-
-
 def _readable(series: pd.Series, column: str) -> pd.Series:
     """A tooltip column as a person reads it: codes by their Chinese names, missing as ``None``."""
-    kind = VALUE_KINDS.get(column)
+    kind = labels.code_kind(column)     # the label table's code columns (severity, dataset, device_type, ...)
     if kind is not None:
-        try:
-            from cimlib.reports import labels
-
-            names = {v: labels.value_label(kind, v) for v in series.dropna().unique()}
-            series = series.map(names)
-        except Exception:   # the label table is optional for maps
-            pass
+        series = series.map({v: labels.value_label(kind, v) for v in series.dropna().unique()})
     if pd.api.types.is_numeric_dtype(series):
         return series
     return series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))

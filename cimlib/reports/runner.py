@@ -394,16 +394,11 @@ MAIN_OUTPUTS = {
 }
 """The main run's outputs the index links when they are under its root: ``cim <kind> --out <out_root>/<kind>``."""
 
-_OWN_KIND_NAMES = {"match": "地址匹配"}
-"""Kinds the label table does not name yet."""
-
-
 def kind_name(kind: str) -> str:
     """The Chinese name of a report or output kind (``acceptance`` -> ``验收评价报告``)."""
     from cimlib.reports.labels import value_label
 
-    name = value_label("report_kind", kind)
-    return _OWN_KIND_NAMES.get(kind, name) if name == kind else name
+    return value_label("report_kind", kind)
 
 
 def download_name(kind: str, label: str, filename: str) -> str:
