@@ -62,6 +62,18 @@ CATALOG_OPTION = click.option("--catalog", type=click.Path(dir_okay=False, path_
                                    "安装包在仓库外运行时为当前目录的 data/sample/data_catalog.yaml）。")
 
 
+def _no_cache(ctx, param, value):
+    if value:  # the notebooks' kernels of a report inherit it
+        os.environ["CIM_NO_CACHE"] = "1"
+    return value
+
+
+NO_CACHE_OPTION = click.option(
+    "--no-cache", is_flag=True, expose_value=False, is_eager=True, callback=_no_cache,
+    help="不使用记录缓存：每条记录都重新检查（结果相同，用于对比与排错）。缓存在 $CIM_CACHE（默认 "
+         "~/.cache/cim-workbench），按记录内容与规则版本保存各条记录的规则结果，可随时删除。")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="cim-workbench", prog_name="cim")
 def main() -> None:
@@ -227,6 +239,7 @@ def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, 
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/check"),
               show_default=True, help="输出目录。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
+@NO_CACHE_OPTION
 @click.option("--unmasked", is_flag=True,
               help="仅限分析人员在终端中交互使用：在屏幕上显示涉及个人信息字段的问题原值（最多 50 条），"
                    "以便核对整改；写出的文件仍然脱敏。脚本、管道和报告中不可用。")
@@ -246,6 +259,7 @@ def check(catalog: Path | None, datasets: tuple[str, ...], period: str | None, f
     try:
         cat = Catalog.load(catalog or default_catalog())
         result = run_checks(cat, list(datasets) or None, period=period, masked=not unmasked, progress=not quiet)
+        _cache_summary()
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from exc
     info = write_check_outputs(result, out)
@@ -328,6 +342,7 @@ def match(catalog: Path | None, dataset: str, text_column: str, period: str | No
 @click.option("--period", default=None, metavar="YYYY-MM", help="只计算该月（默认：登记数据的全部月度快照）。")
 @click.option("--level", type=click.Choice(["county", "street", "community"]), default=None,
               help="只输出该层级（区县/街道/社区；默认三级全部输出，上级为下级之和）。")
+@NO_CACHE_OPTION
 @click.option("--tolerance", type=float, default=5.0, show_default=True,
               help="地址点与建筑底面空间关联的容差（米，投影坐标系中计算）。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/metrics"),
@@ -352,6 +367,7 @@ def metrics(catalog: Path | None, period: str | None, level: str | None, toleran
         checked: dict = {}   # register findings: kept for the reports (cimlib.reuse)
         result = compute_metrics(cat, [period] if period else None, level=level, tolerance_m=tolerance,
                                  progress=not quiet, findings=checked)
+        _cache_summary()
         info = write_metrics_outputs(result, out, catalog_path=path, catalog=cat, findings=checked,
                                      parameters={"level": level, "tolerance_m": float(tolerance)})
     except CatalogError as exc:
@@ -427,6 +443,7 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
 @click.option("--reuse", "reuse_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="复用主流程结果的根目录（DIR/metrics、DIR/sensors，即 cim metrics/sensors 的 --out）；默认为 --out。"
                    "仅当其输入文件指纹、数据目录、参数与程序版本均与本次相同时才复用，否则照常计算。")
+@NO_CACHE_OPTION
 @click.option("--no-reuse", is_flag=True, help="不复用主流程结果，全部重新计算。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
 def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, programme: str | None,
@@ -501,6 +518,15 @@ def verify(manifest: Path, quiet: bool) -> None:
     if not res.ok:
         sys.exit(1)
     click.echo("复核通过：输入未变，全部指标一致。")
+
+
+def _cache_summary() -> None:
+    """One line on what the record cache saved (nothing when it is off)."""
+    from cimlib.cache import default_cache
+
+    cache = default_cache()
+    if cache is not None and cache.hits + cache.misses:
+        click.echo(f"记录缓存：{cache.hits:,} 条记录沿用已有检查结果，{cache.misses:,} 条新内容已检查（{cache.root}）")
 
 
 def _sensors_summary(r) -> str:

@@ -24,12 +24,32 @@ that ran: `checked, failed, rate`.
 """
 
 
+_CACHE = """
+## 记录缓存 / Record cache
+
+一标三实登记数据（{schemas}）逐月快照中的大多数记录与上月相同。下列规则只看记录自身的字段（以及固定的参考图层：
+行政区划、建筑白模），其结果按记录内容（全部字段与几何的哈希）保存在记录缓存中（`$CIM_CACHE`，默认
+`~/.cache/cim-workbench`；见 `cimlib/cache.py`），同样内容的记录在任何月份、任何一次 `cim check`/`cim metrics`/`cim report`
+中不再重复检查；规则集（程序代码）、字段名与类型、坐标系或参考图层内容任一变化即换用新的缓存。其余规则（重复、
+登记数据之间的关联、地址要素树）每次对全部记录执行。缓存只存哈希和规则编号，不存字段值；可随时删除；
+`--no-cache`（或环境变量 `CIM_NO_CACHE=1`）不使用缓存，结果完全相同（测试逐项比较）。
+
+逐条缓存的规则：{rules}
+"""
+
+
 def render() -> str:
+    from standards_checks.backends.pandas import _GENERIC, CACHED_SCHEMAS
+
     rows = []
     for r in sorted(RULES.values(), key=lambda r: r.rule_id):
         note = "（待核实）" if r.provisional else ""
         rows.append(f"| {r.rule_id} | {r.schema} | {r.severity} | {r.column or ''} | {r.message}{note} | {r.standard} |")
-    return _HEAD + "\n".join(rows) + "\n"
+    cached = sorted(r.rule_id for r in RULES.values()
+                    if (r.schema in CACHED_SCHEMAS and (r.kind == "column" or r.per_record))
+                    or (r.rule_id in _GENERIC and r.per_record))
+    tail = _CACHE.format(schemas="、".join(CACHED_SCHEMAS), rules="、".join(cached) + "（GEO 规则用于其中的空间数据集）")
+    return _HEAD + "\n".join(rows) + "\n" + tail
 
 
 if __name__ == "__main__":

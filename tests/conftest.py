@@ -1,12 +1,18 @@
 """Fixtures shared by the test packages: a real PostgreSQL + PostGIS server on loopback."""
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import pg_server  # noqa: E402
+
+# the record cache (cimlib.cache) of the test session, shared by its tests and notebook kernels: never the user's own
+os.environ["CIM_CACHE"] = tempfile.mkdtemp(prefix="cim-test-cache-")
+os.environ.pop("CIM_NO_CACHE", None)
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +22,13 @@ def _no_catalog_labels_from_another_test():
     from cimlib.reports import labels
 
     labels.use_catalog(None)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _cache_switch_restored(monkeypatch):
+    """``--no-cache`` (run in-process by ``CliRunner``) sets ``CIM_NO_CACHE``; it must not outlive its test."""
+    monkeypatch.setenv("CIM_NO_CACHE", "")
     yield
 
 

@@ -80,15 +80,33 @@ def _levels(df: pd.DataFrame) -> np.ndarray:
     return pd.Series(_types(df)).map(lv).to_numpy(dtype="float64")
 
 
+_PARENTS: dict[int, tuple] = {}
+
+
 def _parent_pos(df: pd.DataFrame) -> np.ndarray:
-    """Row position of each row's parent (-1 when the parent id is empty or not found)."""
+    """Row position of each row's parent (-1 when the parent id is empty or not found); computed once per table
+    (the tree rules all walk it), again when its id columns are replaced."""
+    import weakref
+
+    from cimlib.lookup import index_in
+
+    key = tuple(id(df[c].array) if c in df else None for c in ("address_id", "parent_id"))
+    hit = _PARENTS.get(id(df))
+    if hit is not None and hit[0]() is df and hit[1] == key and len(hit[2]) == len(df):
+        return hit[2]
     ids = _text(df, "address_id").reset_index(drop=True)
     first = (~ids.duplicated() & (ids != "")).to_numpy()
-    index = pd.Index(ids[first].to_numpy(), dtype="str")
     where = np.flatnonzero(first)
-    parent = _text(df, "parent_id").to_numpy(dtype=object)
-    pos = index.get_indexer(parent)
-    return np.where(pos >= 0, where[np.maximum(pos, 0)], -1)
+    pos = index_in(_text(df, "parent_id"), ids[first])
+    out = np.where(pos >= 0, where[np.maximum(pos, 0)], -1)
+    out.flags.writeable = False
+    try:
+        _PARENTS[id(df)] = (weakref.ref(df), key, out)
+    except TypeError:
+        pass
+    for k in [k for k, v in _PARENTS.items() if v[0]() is None]:   # tables that are gone
+        del _PARENTS[k]
+    return out
 
 
 def _up(pos: np.ndarray, ppos: np.ndarray) -> np.ndarray:

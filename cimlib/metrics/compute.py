@@ -25,6 +25,7 @@ from cimlib.metrics.compounds import smart_compound_counts
 from cimlib.metrics.coverage import area_coverage, clip_to, completeness_counts, extent_as_of, project
 from cimlib.metrics.linking import DEFAULT_TOLERANCE_M, link_addresses, link_records, projected_crs
 from cimlib.metrics.proposals import PROPOSAL_COLUMNS, no_proposals, propose
+from cimlib.lookup import isin
 from cimlib.metrics.registers import DATASET_LEVEL_RULES, STATUS_COLUMNS, code_ok_any, record_status
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
@@ -75,8 +76,13 @@ def _entry_by_schema(catalog: Catalog, schema: str) -> str | None:
 class _Run:
     """Reads and fingerprints shared by every period of one run."""
 
-    def __init__(self, catalog: Catalog, tolerance_m: float):
+    def __init__(self, catalog: Catalog, tolerance_m: float, cache="auto"):
         self.catalog = catalog
+        if cache == "auto":
+            from cimlib.cache import default_cache
+
+            cache = default_cache()
+        self.cache = cache
         self.tolerance_m = tolerance_m
         self.names = {s: _entry_by_schema(catalog, s) for s in
                       ("admin_areas", "central_area", "buildings", "white_model_extent", "fine_model_extent",
@@ -152,7 +158,7 @@ class _Run:
 
 
 def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M,
-                    progress: bool = False, findings: dict | None = None) -> MetricsResult:
+                    progress: bool = False, findings: dict | None = None, cache="auto") -> MetricsResult:
     """Compute every metric of the catalogue for the chosen periods.
 
     Parameters
@@ -171,6 +177,9 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
         (``period`` None for a catalog without snapshots; values unmasked), so that
         :func:`cimlib.metrics.facilities.facility_metrics` of the same run reuses them instead of checking the same
         snapshot again.
+    cache : cimlib.cache.RecordCache or None, default "auto"
+        Record-level rule results reused across the months and runs (:mod:`cimlib.cache`); ``"auto"``: the user's
+        cache unless ``CIM_NO_CACHE`` is set; None: check every record of every month. Results are the same.
 
     Returns
     -------
@@ -182,7 +191,7 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
         When the catalog has no ``admin_areas`` layer or it cannot be read (no area can be counted without it),
         or a requested period is not a snapshot period of any register.
     """
-    run = _Run(catalog, tolerance_m)
+    run = _Run(catalog, tolerance_m, cache)
     admin = run.static("admin_areas")
     if admin is None:
         problem = run.problems[-1][2] if run.problems else "数据目录中没有 admin_areas（行政区划）图层"
@@ -253,11 +262,11 @@ def _rows(metric_id: str, dataset: str, counts: pd.DataFrame, num: str, den: str
 def _one_period(run: _Run, areas: Areas, admin, period, latest, checked: dict | None = None):
     from standards_checks.backends.pandas import Context, check_dataset
 
-    ctx = Context(run.catalog, period=period)
+    ctx = Context(run.catalog, period=period, cache=run.cache)
     buildings = run.static("buildings")
     for schema in ("admin_areas", "buildings"):
         if run.static(schema) is not None:
-            ctx.register(run.names[schema], schema, run.static(schema))
+            ctx.register(run.names[schema], schema, run.static(schema), pristine=True)
     rows, evidence, summary = [], [], []
     statuses, frames, findings, matches = {}, {}, {}, {}
     base = {"admin_areas", "buildings"}
@@ -384,18 +393,24 @@ def _pipeline_rows(run: _Run, areas: Areas, period, addr_status, addr_frame, add
     name = run.names.get("address_pipeline")
     if log is None or name is None or period is None:
         return []
-    prod = _pipeline.produced_addresses(log, STAGES)
-    prod = prod[prod["period"] == period].reset_index(drop=True)
+    every = run.cached("produced_addresses", lambda: _pipeline.produced_addresses(log, STAGES))  # one log per run
+    prod = every[(every["period"] == period).to_numpy()].reset_index(drop=True)
     sha = run.fingerprint({"address_pipeline", "addresses", "admin_areas", "buildings"}, period)
     if addr_frame is not None:
+        from cimlib.lookup import index_in
+
         id_col = run.catalog[run.names["addresses"]].id_column
-        look = addr_frame.assign(_id=addr_frame[id_col].astype(str)).drop_duplicates("_id").set_index("_id")
-        sub = look.reindex(prod["address_id"])
-        buckets = areas.bucket(sub.reset_index(drop=True))
+        ids = addr_frame[id_col] if id_col in addr_frame else pd.Series(pd.NA, index=addr_frame.index, dtype="str")
+        pos = index_in(prod["address_id"], ids.astype("str"))   # the first record of each id, as delivered
+        present = pos >= 0
+        cols = [c for c in ("community_code", "street_code") if c in addr_frame]
+        sub = addr_frame[cols].iloc[np.maximum(pos, 0)].reset_index(drop=True)
+        if cols:
+            sub.loc[~present, cols] = pd.NA
+        buckets = areas.bucket(sub)
         errors = addr_findings[addr_findings["severity"] == "error"]
         whole = (errors["record_id"].isna() & errors["rule_id"].isin(DATASET_LEVEL_RULES)).any()
-        rule_ok = ~prod["address_id"].isin(errors["record_id"].astype(str)).to_numpy() & ~whole
-        present = sub.index.isin(look.index) & sub[id_col].notna().to_numpy() if id_col in sub else np.zeros(len(prod), bool)
+        rule_ok = ~isin(prod["address_id"], errors["record_id"].astype("str")) & ~whole
     else:
         buckets = areas.bucket(pd.DataFrame(index=range(len(prod))))
         rule_ok = np.zeros(len(prod), bool)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cimlib.lookup import index_in
 from cimlib.metrics._spec import LOCATION_COLUMNS, RegisterClass
 from standards_checks.api import structural_rule_id
 from standards_checks.schemas._grid import GRID_COLUMN
@@ -60,9 +61,12 @@ def _failing(ids: pd.Series, findings: pd.DataFrame, dims: np.ndarray, dim: str,
     if whole.any():  # a dataset-level error (e.g. a required column missing) applies to every record
         msg = f.loc[whole, "rule_id"].iloc[0] + " " + f.loc[whole, "message"].iloc[0]
         return np.ones(len(ids), dtype=bool), pd.Series(msg, index=ids.index)
-    first = f[~unnamed].drop_duplicates("record_id").set_index("record_id")
-    text = (first["rule_id"] + " " + first["message"]).reindex(ids.to_numpy())
-    fail, msg = text.notna().to_numpy(), pd.Series(text.to_numpy(), index=ids.index)
+    first = f[~unnamed].drop_duplicates("record_id")
+    pos = index_in(ids, first["record_id"].astype("str"))
+    fail = pos >= 0
+    texts = (first["rule_id"].astype(str) + " " + first["message"].astype(str)).to_numpy(dtype=object)
+    msg = pd.Series(np.where(fail, texts[np.maximum(pos, 0)] if len(texts) else None, None), index=ids.index,
+                    dtype=object)
     if no_id is not None and unnamed.any() and no_id.any():
         fail = fail | no_id
         msg = msg.astype(object)

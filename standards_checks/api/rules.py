@@ -34,6 +34,7 @@ class Rule:
     fn: Callable | None = field(default=None, compare=False, repr=False)
     needs: tuple[str, ...] = ()  # other datasets a frame rule reads
     provisional: bool = False
+    per_record: bool = False  # a frame rule judging each record by itself (and fixed reference layers): cacheable
 
 
 RULES: dict[str, Rule] = {}
@@ -61,12 +62,19 @@ def column_rule(schema: str, column: str, rule_id: str, *, severity: str, standa
 
 
 def frame_rule(schema: str, rule_id: str, *, severity: str, standard: str, message: str, column: str | None = None,
-               needs: tuple[str, ...] = (), provisional: bool = False):
-    """Declare a frame rule: ``fn(frame, ctx) -> bool Series`` (True = the record fails)."""
+               needs: tuple[str, ...] = (), provisional: bool = False, per_record: bool = False):
+    """Declare a frame rule: ``fn(frame, ctx) -> bool Series`` (True = the record fails).
+
+    ``per_record=True`` declares that the result for a record depends only on that record's own fields and on the
+    datasets in ``needs`` (reference layers such as 行政区划 or 建筑白模), never on the other records of the same
+    dataset: the engine may then check any subset of records and reuse a record's result wherever the same content
+    recurs (:mod:`cimlib.cache`). Rules over the set (duplicates, links to another register, the address tree) leave
+    it False.
+    """
 
     def deco(fn):
         _register(Rule(rule_id, schema, severity, standard, message, column=column, kind="frame", fn=fn, needs=needs,
-                       provisional=provisional))
+                       provisional=provisional, per_record=per_record))
         return fn
 
     return deco

@@ -69,7 +69,7 @@ class _PartitionContext(Context):
     beforehand in the calling process (so that it can be shipped to workers without the catalog)."""
 
     def __init__(self, ctx: Context, schema: str):
-        super().__init__(catalog=None, period=ctx.period)
+        super().__init__(catalog=None, period=ctx.period, cache=None)
         self._outer = ctx
         self._schema = schema
         self._ids: dict[str, pd.Index] = {}

@@ -31,17 +31,28 @@ class Context:
     :class:`cimlib.catalog.CatalogError` to the rule that needs it (the engine turns that into a finding).
     """
 
-    def __init__(self, catalog: Catalog, period: str | None = None):
+    def __init__(self, catalog: Catalog, period: str | None = None, cache="auto"):
         self.catalog = catalog
         self.period = period
         self._frames: dict[str, object] = {}
         self._schema_by_frame: dict[int, str] = {}
         self._projected: dict[int, tuple] = {}
+        self._edited: set[str] = set()
+        if cache == "auto":
+            from cimlib.cache import default_cache
+
+            cache = default_cache()
+        self.record_cache = cache
 
     def frame(self, name: str):
         """The dataset called ``name`` (a catalog entry name or, failing that, the entry whose schema is ``name``)."""
         if name not in self._frames:
             entry = self._entry(name)
+            if entry.name in self._frames:  # asked by schema for a dataset already here under its entry name
+                self._frames[name] = self._frames[entry.name]
+                if entry.name in self._edited:
+                    self._edited.add(name)
+                return self._frames[name]
             period = self.period if entry.snapshots else None
             df = self.catalog.read(entry.name, period=period)
             self._frames[name] = df
@@ -64,7 +75,15 @@ class Context:
     def schema_of(self, frame) -> str | None:
         return self._schema_by_frame.get(id(frame))
 
-    def register(self, name: str, schema: str, frame) -> None:
+    def note_schema(self, frame, schema: str) -> None:
+        """Let rules know ``frame`` (e.g. a subset of a dataset) is of ``schema``."""
+        self._schema_by_frame[id(frame)] = schema
+
+    def is_pristine(self, name: str) -> bool:
+        """Whether the dataset ``name`` is (or will be) as read from the catalog, not an edited copy."""
+        return name not in self._edited
+
+    def register(self, name: str, schema: str, frame, pristine: bool = False) -> None:
         """Use ``frame`` as the dataset ``name`` (of schema ``schema``), e.g. an analyst's edited copy in a notebook.
 
         Parameters
@@ -74,9 +93,16 @@ class Context:
         schema : str
             Its ``standards_checks`` schema.
         frame : pandas.DataFrame or geopandas.GeoDataFrame
+        pristine : bool, default False
+            True when ``frame`` is the dataset exactly as :meth:`cimlib.catalog.Catalog.read` gives it (record-level
+            results over an edited copy are not cached).
         """
         self._frames[name] = frame
         self._schema_by_frame[id(frame)] = schema
+        if pristine:
+            self._edited.discard(name)
+        else:
+            self._edited.add(name)
 
     def projected(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``frame`` in the local CGCS2000 Gauss-Krüger zone (areas and distances in metres)."""
@@ -206,7 +232,7 @@ def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.
         return _empty()
     if not frame.index.is_unique:  # an analyst's concatenated copy: positions, not labels, identify records
         frame = frame.reset_index(drop=True)
-    ctx.register(name, entry.schema, frame)
+    ctx.register(name, entry.schema, frame, pristine=ctx.is_pristine(name))
     parts = []
     id_col = entry.id_column
     if id_col and id_col not in frame:
@@ -219,33 +245,154 @@ def _checked(ctx: Context, name: str, entry, frame, applied: list | None) -> pd.
         parts.append(_rows(name, structural_rule_id("duplicate_id"), frame, entry, np.flatnonzero(dup), id_col))
         applied.append((name, structural_rule_id("duplicate_id"), len(frame)))
     model = MODELS.get(entry.schema)
-    missing_cols: set[str] = set()
-    if model is not None:
-        f, missing_cols = _run_pandera(name, model, frame, entry)
-        parts.append(f)
-        for check in _column_rule_ids(model):
-            if RULES[check].column not in missing_cols:
-                applied.append((name, check, len(frame)))
     rules = [RULES[r] for r in _GENERIC] if isinstance(frame, gpd.GeoDataFrame) else []
     rules += dataset_rules(entry.schema)
-    for rule in rules:
-        if rule.column and rule.column != "geometry" and rule.column in missing_cols:
+    out = None
+    cache = ctx.record_cache if entry.schema in CACHED_SCHEMAS else None
+    if cache is not None and len(frame):
+        out = _cached_outcome(ctx, name, entry, frame, model, rules, cache)
+    if out is None:
+        out = _outcome(ctx, name, entry, frame, model, rules)
+    for order, item in sorted(out.items, key=lambda t: t[0]):
+        parts.append(item if isinstance(item, pd.DataFrame) else _rows(name, item[0], frame, entry, item[2], item[1]))
+    applied += [(name, rule_id, len(frame)) for rule_id in out.ran]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
+
+
+CACHED_SCHEMAS = ("addresses", "persons", "houses", "units")
+"""The 一标三实 registers: monthly snapshots of mostly unchanged records, whose record-level rule results are cached
+per record content (:mod:`cimlib.cache`)."""
+
+
+@dataclass
+class _Outcome:
+    """What the rules found on one dataset, before it becomes findings rows.
+
+    ``items``: ``(order, (rule_id, column, positions))`` for failing records, or ``(order, DataFrame)`` for a finding
+    about the whole dataset; ``order`` sorts them as the rules ran (pandera's columns and checks, then the frame rules
+    in declaration order). ``ran``: the rules that ran on every record. ``missing``: model columns absent."""
+
+    items: list
+    ran: list
+    missing: set
+
+
+def _outcome(ctx: Context, name: str, entry, frame, model, rules, only_per_record: bool = False,
+             missing: set | None = None) -> _Outcome:
+    """Run the pandera model and the frame rules (``only_per_record``: the cacheable ones) on ``frame``; without a
+    model, ``missing`` names the model columns absent (their rules are skipped)."""
+    items, ran, missing = [], [], set(missing or ())
+    if model is not None:
+        items, missing = _pandera_outcome(name, model, frame)
+        ran += [c for c in _column_rule_ids(model) if RULES[c].column not in missing]
+    for k, rule in enumerate(rules):
+        if only_per_record and not rule.per_record:
             continue
+        if rule.column and rule.column != "geometry" and rule.column in missing:
+            continue
+        order = ("1", k)
         try:
             failed = rule.fn(frame, ctx)
         except CatalogError as exc:
-            parts.append(_one(name, structural_rule_id("rule_failed"), None, rule.column, f"规则 {rule.rule_id} 所需数据不可用：{exc}"))
+            items.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
+                                      f"规则 {rule.rule_id} 所需数据不可用：{exc}")))
             continue
         except KeyError as exc:
-            parts.append(_one(name, structural_rule_id("rule_failed"), None, rule.column, f"规则 {rule.rule_id} 缺少字段 {exc}"))
+            items.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
+                                      f"规则 {rule.rule_id} 缺少字段 {exc}")))
             continue
         except Exception as exc:  # a column of unexpected type or values: the rule cannot judge, the others still run
-            parts.append(_one(name, structural_rule_id("rule_failed"), None, rule.column, rule_error(rule.rule_id, exc)))
+            items.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
+                                      rule_error(rule.rule_id, exc))))
             continue
-        pos = np.flatnonzero(np.asarray(failed, dtype=bool))
-        parts.append(_rows(name, rule.rule_id, frame, entry, pos, rule.column))
-        applied.append((name, rule.rule_id, len(frame)))
-    return pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
+        items.append((order, (rule.rule_id, rule.column, np.flatnonzero(np.asarray(failed, dtype=bool)))))
+        ran.append(rule.rule_id)
+    return _Outcome(items, ran, missing)
+
+
+_COLUMN_LEVEL = frozenset({structural_rule_id("missing_column"), structural_rule_id("dtype")})
+"""Findings about the whole dataset that depend only on its field names and types (part of a cache context)."""
+
+
+def _cached_outcome(ctx: Context, name: str, entry, frame, model, rules, cache) -> _Outcome | None:
+    """:func:`_outcome`, with the record-level rules run only on record contents the cache has not seen.
+
+    The set-level rules run on the whole frame as always. Returns None (the caller runs everything uncached) when
+    the context cannot be fingerprinted (a reference layer that cannot be read or was edited in memory), two
+    contents share a hash, or a record-level rule could not run on the new records.
+    """
+    from cimlib.cache import decode_tokens, encode_tokens, frame_digest, record_hashes
+
+    context = {"schema": entry.schema, "id_column": entry.id_column,
+               "fields": [[str(c), str(frame[c].dtype)] for c in frame.columns],
+               "crs": str(frame.crs.to_wkt()) if isinstance(frame, gpd.GeoDataFrame) and frame.crs else None}
+    needs = sorted({n for r in rules if r.per_record for n in r.needs})
+    try:
+        for need in needs:
+            if not ctx.is_pristine(need):
+                return None
+            context[f"needs:{need}"] = frame_digest(ctx.frame(need))
+    except CatalogError:
+        return None
+    store = cache.store(context)
+    h1, h2 = record_hashes(frame)
+    pos, fails = store.lookup(h1, h2)
+    miss = np.flatnonzero(pos < 0)
+    codes, uniq = pd.factorize(h1[miss])
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[codes[::-1]] = miss[::-1]           # first record of each new content
+    if len(miss) and (h2[first[codes]] != h2[miss]).any():
+        return None                           # two contents with one 64-bit key: check everything directly
+    sub = frame.iloc[first]
+    ctx.note_schema(sub, entry.schema)
+    sub_out = _outcome(ctx, name, entry, sub, model, rules, only_per_record=True)
+    whole = [(o, it) for o, it in sub_out.items if isinstance(it, pd.DataFrame)]
+    if any(not set(it["rule_id"]) <= _COLUMN_LEVEL for _, it in whole):
+        return None                           # a record-level rule could not run: no partial results are kept
+    tokens = {}
+    for order, item in sub_out.items:
+        if isinstance(item, pd.DataFrame):
+            continue
+        rule_id, column, p = item
+        tok = f"P\x1f{order[2]}\x1f{order[3]}\x1f{rule_id}\x1f{column}" if order[0] == "0" else f"F\x1f{rule_id}"
+        tokens[tok] = p
+    new = np.full(len(first), "", dtype=object)
+    if tokens:
+        flat = pd.DataFrame({"pos": np.concatenate(list(tokens.values())),
+                             "tok": np.repeat(np.array(list(tokens), dtype=object), [len(v) for v in tokens.values()])})
+        joined = flat.groupby("pos", sort=True)["tok"].agg(encode_tokens)
+        new[joined.index.to_numpy()] = joined.to_numpy()
+    store.add(np.asarray(uniq, dtype=np.uint64), h2[first], new)
+    cache.hits += len(frame) - len(miss)
+    cache.misses += len(first)
+    fails = fails.astype(object)
+    fails[miss] = new[codes]
+    failing = np.flatnonzero(fails != "")
+    items = list(whole)
+    if len(failing):
+        parent, toks = decode_tokens(fails[failing])
+        ex = pd.DataFrame({"pos": failing[parent], "tok": toks})
+        order_of = {r.rule_id: ("1", k) for k, r in enumerate(rules)}
+        for tok, grp in ex.groupby("tok", sort=False):
+            f = tok.split("\x1f")
+            if f[0] == "P":
+                item = (("0", 1, f[1], f[2]), (f[3], None if f[4] == "None" else f[4], np.sort(grp["pos"].to_numpy())))
+            else:
+                item = (order_of[f[1]], (f[1], RULES[f[1]].column, np.sort(grp["pos"].to_numpy())))
+            items.append(item)
+    set_out = _outcome_set(ctx, name, entry, frame, rules, sub_out.missing)
+    return _Outcome(items + set_out.items, sub_out.ran + set_out.ran, sub_out.missing)
+
+
+def _outcome_set(ctx: Context, name: str, entry, frame, rules, missing: set) -> _Outcome:
+    """The frame rules over the whole set (not ``per_record``) on every record."""
+    keep = [r for r in rules if not r.per_record]
+    out = _outcome(ctx, name, entry, frame, None, keep, missing=missing)
+    pos = {r.rule_id: k for k, r in enumerate(rules)}
+    items = []
+    for (_, k), item in out.items:   # renumber: the order among all rules
+        items.append((("1", pos[keep[k].rule_id]), item))
+    return _Outcome(items, out.ran, missing)
 
 
 def _near(column: str, columns) -> str:
@@ -299,34 +446,46 @@ def _column_rule_ids(model) -> list[str]:
 
 
 def _run_pandera(name, model, frame, entry) -> tuple[pd.DataFrame, set[str]]:
-    """Lazy pandera validation of the model's columns and column rules -> findings."""
+    """Lazy pandera validation of the model's columns and column rules -> findings and the missing model columns."""
+    items, missing = _pandera_outcome(name, model, frame)
+    parts = [it if isinstance(it, pd.DataFrame) else _rows(name, it[0], frame, entry, it[2], it[1])
+             for _, it in sorted(items, key=lambda t: t[0])]
+    parts = [p for p in parts if len(p)]
+    return (pd.concat(parts, ignore_index=True) if parts else _empty()), missing
+
+
+def _pandera_outcome(name, model, frame) -> tuple[list, set[str]]:
+    """Lazy pandera validation -> :class:`_Outcome` items (ordered by column, then check) and missing columns."""
     schema = model.to_schema()
     try:
         schema.validate(frame, lazy=True)
-        return _empty(), set()
+        return [], set()
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
     except Exception as exc:  # pandera itself failed on unexpected data: report, let the frame rules run
-        return _one(name, structural_rule_id("rule_failed"), None, None, rule_error("（字段约束）", exc)), set()
-    parts = []
+        return [(("0", 2, "", ""), _one(name, structural_rule_id("rule_failed"), None, None,
+                                        rule_error("（字段约束）", exc)))], set()
+    items = []
     missing = set(fc.loc[fc["check"] == "column_in_dataframe", "failure_case"].astype(str))
     for col in sorted(missing):
-        parts.append(_one(name, structural_rule_id("missing_column"), None, col, f"缺少字段 {col}{_near(col, frame.columns)}"))
+        items.append((("0", 0, col, ""), _one(name, structural_rule_id("missing_column"), None, col,
+                                              f"缺少字段 {col}{_near(col, frame.columns)}")))
     for (col, check), grp in fc[fc["check"] != "column_in_dataframe"].groupby(["column", "check"], sort=True, dropna=False):
         check = str(check)
+        order = ("0", 1, str(col), check)
         index = grp["index"].dropna()
         if check in RULES:
             rule_id = check
         elif check == "not_nullable":
             rule_id = structural_rule_id("null")
         elif check.startswith("dtype("):
-            parts.append(_one(name, structural_rule_id("dtype"), None, col, f"字段 {col} 类型应为 {check[6:-1]}"))
+            items.append((order, _one(name, structural_rule_id("dtype"), None, col, f"字段 {col} 类型应为 {check[6:-1]}")))
             continue
         else:
             rule_id = "SYS-003"
         pos = frame.index.get_indexer(pd.Index(index.unique()))
-        parts.append(_rows(name, rule_id, frame, entry, pos[pos >= 0], col))
-    return (pd.concat(parts, ignore_index=True) if parts else _empty()), missing
+        items.append((order, (rule_id, col, np.sort(pos[pos >= 0]))))
+    return items, missing
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -390,7 +549,7 @@ def mask_findings(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, masked: bool = True,
-               progress: bool = False) -> CheckResult:
+               progress: bool = False, cache="auto") -> CheckResult:
     """Run every rule on the chosen datasets of a catalog (all by default): findings and summary.
 
     Parameters
@@ -403,6 +562,10 @@ def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, ma
     masked : bool, default True
         Mask personal values (身份证号, 姓名, 电话, 门牌). Only an analyst's interactive session should pass False.
     progress : bool, default False
+    cache : cimlib.cache.RecordCache or None, default "auto"
+        Where record-level rule results are reused from and kept (:mod:`cimlib.cache`); ``"auto"``: the user's
+        cache (:func:`cimlib.cache.default_cache`, off when ``CIM_NO_CACHE`` is set); None: check every record.
+        Findings are the same either way.
 
     Returns
     -------
@@ -418,7 +581,7 @@ def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, ma
     names = list(datasets) if datasets else [e.name for e in catalog]
     for n in names:
         catalog[n]  # unknown names: a clear error before any work
-    ctx = Context(catalog, period=period)
+    ctx = Context(catalog, period=period, cache=cache)
     applied: list = []
     parts = [check_dataset(ctx, n, applied) for n in tqdm(names, desc="标准检查", unit="数据集", disable=not progress)]
     parts = [p for p in parts if len(p)]

@@ -24,7 +24,7 @@ def _geoms(frame) -> np.ndarray:
 
 
 @frame_rule("*", "GEO-001", severity="error", standard="CJJ/T 315-2022 §4 空间数据质量（几何有效性，OGC SFA）",
-            message="几何图形无效（自相交或环方向错误等）", column="geometry")
+            message="几何图形无效（自相交或环方向错误等）", column="geometry", per_record=True)
 def geometry_invalid(frame, ctx) -> pd.Series:
     g = _geoms(frame)
     present = ~shapely.is_missing(g) & ~shapely.is_empty(g)
@@ -32,14 +32,14 @@ def geometry_invalid(frame, ctx) -> pd.Series:
 
 
 @frame_rule("*", "GEO-002", severity="error", standard="CJJ/T 315-2022 §4 空间数据质量", message="几何图形为空",
-            column="geometry")
+            column="geometry", per_record=True)
 def geometry_empty(frame, ctx) -> pd.Series:
     g = _geoms(frame)
     return pd.Series(~shapely.is_missing(g) & shapely.is_empty(g), index=frame.index)
 
 
 @frame_rule("*", "GEO-003", severity="error", standard="CJJ/T 315-2022 §4 图层几何类型约定", message="几何类型与图层约定不符",
-            column="geometry")
+            column="geometry", per_record=True)
 def geometry_type(frame, ctx) -> pd.Series:
     expected = EXPECTED_TYPES.get(ctx.schema_of(frame))
     g = _geoms(frame)
@@ -53,7 +53,7 @@ def geometry_type(frame, ctx) -> pd.Series:
 
 
 @frame_rule("*", "GEO-004", severity="error", standard="GB/T 2260 / CGCS2000：坐标应位于中国范围内",
-            message="坐标超出中国范围（可能为投影坐标或经纬度颠倒）", column="geometry")
+            message="坐标超出中国范围（可能为投影坐标或经纬度颠倒）", column="geometry", per_record=True)
 def outside_china(frame, ctx) -> pd.Series:
     g = _geoms(frame)
     present = ~shapely.is_missing(g) & ~shapely.is_empty(g)
@@ -66,7 +66,7 @@ def outside_china(frame, ctx) -> pd.Series:
 
 
 @frame_rule("*", "GEO-006", severity="warning", standard="CJJ/T 315-2022 §4 平面图层为二维几何（高度、楼层以属性记录）",
-            message="几何含 Z 坐标（平面图层应为二维，高度请记入属性字段）", column="geometry")
+            message="几何含 Z 坐标（平面图层应为二维，高度请记入属性字段）", column="geometry", per_record=True)
 def geometry_3d(frame, ctx) -> pd.Series:
     g = _geoms(frame)
     present = ~shapely.is_missing(g) & ~shapely.is_empty(g)

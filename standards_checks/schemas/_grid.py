@@ -215,7 +215,7 @@ def declare_grid_rules(schema: str, format_id: str, location_id: str, missing_id
     message, clause = _LOCATIONS[location]
     needs = ("buildings",) if of_building else ()
 
-    @frame_rule(schema, format_id, severity="error", column=GRID_COLUMN,
+    @frame_rule(schema, format_id, severity="error", column=GRID_COLUMN, per_record=True,
                 standard=f"{_STD} §5.2 二维网格位置码编码规则（实体编码取第 {MIN_LEVEL}–10 级，本工作台约定）",
                 message=f"北斗网格码格式不符合 GB/T 39409-2020（应为第 {MIN_LEVEL}–10 级二维网格位置码，"
                         f"{'/'.join(map(str, _ACCEPTED_LENGTHS))} 位）")
@@ -238,7 +238,7 @@ def declare_grid_rules(schema: str, format_id: str, location_id: str, missing_id
         present = (codes.notna() & (codes.fillna("") != "")).to_numpy(dtype=bool)
         return pd.Series(present & ~_formed(codes), index=frame.index)
 
-    @frame_rule(schema, location_id, severity="error", column=GRID_COLUMN, needs=needs,
+    @frame_rule(schema, location_id, severity="error", column=GRID_COLUMN, needs=needs, per_record=True,
                 standard=f"{_STD} §5.1 网格剖分、§5.2 编码：{clause}", message=message)
     def grid_code_misplaced(frame, ctx) -> pd.Series:
         """A well-formed ``grid_code`` whose cell does not hold the entity's location (GB/T 39409-2020 §5.1–5.2).
@@ -258,7 +258,7 @@ def declare_grid_rules(schema: str, format_id: str, location_id: str, missing_id
         """
         return pd.Series(_status(frame, ctx, of_building).misplaced, index=frame.index)
 
-    @frame_rule(schema, missing_id, severity="warning", column=GRID_COLUMN,
+    @frame_rule(schema, missing_id, severity="warning", column=GRID_COLUMN, per_record=True,
                 standard="武汉市城市数字公共基础设施建设工作方案 二、(二)1：使用北斗网格划分关联实体",
                 message="未赋北斗网格码（北斗网格码为空）")
     def grid_code_missing(frame, ctx) -> pd.Series:

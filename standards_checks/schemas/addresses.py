@@ -32,14 +32,15 @@ class Addresses(Model):
 
 
 @frame_rule("addresses", "ADR-001", severity="error", standard="一标三实上图：院落/建筑物/单元/户室地址应有坐标",
-            message="地址缺少坐标（未上图）", column="geometry")
+            message="地址缺少坐标（未上图）", column="geometry", per_record=True)
 def missing_coordinates(frame, ctx) -> pd.Series:
     g = frame.geometry
     return frame["address_type"].isin(ON_MAP_TYPES) & (g.isna() | g.is_empty)
 
 
 @frame_rule("addresses", "ADR-002", severity="error", standard="GB/T 2260 / 统计用区划代码：地址位于其所属街道内",
-            message="地址坐标不在其街道代码所指的街道（乡镇）范围内", column="street_code", needs=("admin_areas",))
+            message="地址坐标不在其街道代码所指的街道（乡镇）范围内", column="street_code", needs=("admin_areas",),
+            per_record=True)
 def outside_street(frame, ctx) -> pd.Series:
     onmap = frame["address_type"].isin(ON_MAP_TYPES)
     return ctx.outside_claimed_area(frame, "street_code", "街道") & onmap
@@ -52,7 +53,7 @@ def parent_missing(frame, ctx) -> pd.Series:
 
 
 @frame_rule("addresses", "ADR-004", severity="error", standard=f"{_STD}：要素类型代码", message="地址要素类型代码无效",
-            column="element_type", provisional=True)
+            column="element_type", provisional=True, per_record=True)
 def element_type_unknown(frame, ctx) -> pd.Series:
     return tree.unknown_element_type(frame)
 
@@ -88,7 +89,7 @@ share of the shift (the shift is 300-700 m in China; a building is tens of metre
 
 @frame_rule("addresses", "ADR-009", severity="error", standard="CGCS2000 坐标：互联网地图（GCJ-02，火星坐标）坐标须纠正后入库",
             message="地址点相对其所属建筑的偏移与 GCJ-02 加偏一致（疑似取自互联网地图，请用 cimlib.geo.gcj02_to_wgs84 纠正）",
-            column="geometry", needs=("buildings",))
+            column="geometry", needs=("buildings",), per_record=True)
 def gcj02_shifted(frame, ctx) -> pd.Series:
     import numpy as np
     import shapely

@@ -36,7 +36,7 @@ class Houses(Model):
 
 
 @frame_rule("houses", "HSE-002", severity="error", standard="编码赋码：房屋应赋房屋代码", message="房屋未赋码（房屋代码为空）",
-            column="house_code")
+            column="house_code", per_record=True)
 def code_missing(frame, ctx) -> pd.Series:
     return frame["house_code"].isna()
 
@@ -48,13 +48,14 @@ def code_duplicate(frame, ctx) -> pd.Series:
 
 
 @frame_rule("houses", "HSE-004", severity="error", standard="一标三实：实有房屋关联建筑物", message="实有房屋未关联到存在的建筑物",
-            column="building_id", needs=("buildings",))
+            column="building_id", needs=("buildings",), per_record=True)
 def no_building(frame, ctx) -> pd.Series:
     return unlinked(frame, "building_id", ctx, "buildings")
 
 
 @frame_rule("houses", "HSE-006", severity="error", standard="制码用码一致：同一建筑在各部门数据中编码一致",
-            message="房屋所记建筑物编码与建筑白模中该建筑的编码不一致", column="building_code", needs=("buildings",))
+            message="房屋所记建筑物编码与建筑白模中该建筑的编码不一致", column="building_code", needs=("buildings",),
+            per_record=True)
 def building_code_consistent(frame, ctx) -> pd.Series:
     b = ctx.frame("buildings")
     pos = index_in(frame["building_id"], b["building_id"])

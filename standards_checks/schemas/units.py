@@ -37,7 +37,7 @@ def no_address(frame, ctx) -> pd.Series:
 
 
 @frame_rule("units", "UNT-004", severity="warning", standard="YD/T 2376 号码格式", message="联系电话格式不正确",
-            column="phone")
+            column="phone", per_record=True)
 def phone_format(frame, ctx) -> pd.Series:
     s = frame["phone"] if "phone" in frame else pd.Series(pd.NA, index=frame.index)
     return s.notna() & ~pd.Series(phone_valid(s), index=frame.index)
