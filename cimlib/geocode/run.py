@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from cimlib.catalog import Catalog, CatalogError
-from cimlib.lookup import isin
+from cimlib.lookup import index_in, isin
 
 MATCH_COLUMNS = ["dataset", "record_id", "address_id", "status", "match_level", "score", "candidates", "reason"]
 """Columns of ``matches.parquet``/``matches.csv``: one row per record matched (no code link, an address text)."""
@@ -426,10 +426,9 @@ def match_records(frame: pd.DataFrame, library: pd.DataFrame, *, name: str, link
     status.iloc[sel] = matches["status"].to_numpy()
     address = own.where(pd.Series(linked)).astype(object)
     address.iloc[sel] = matches["address_id"].to_numpy()
-    lib = pd.DataFrame({"street": _strings(library, "street_code"), "community": _strings(library, "community_code")})
-    lib.index = lib_ids.fillna("").to_numpy()
-    lib = lib[~lib.index.duplicated()]
-    place = lib.reindex(address.fillna("").to_numpy())
+    at = index_in(pd.Series(address.fillna("").to_numpy(dtype=object), dtype="str"), lib_ids.fillna(""))  # first row
+    place = pd.DataFrame({c: pd.Series(np.where(at >= 0, _strings(library, f"{c}_code").to_numpy(dtype=object)[
+        np.maximum(at, 0)] if len(library) else None, None), dtype="string") for c in ("street", "community")})
     own_c = _strings(frame, "community_code")
     own_s = _strings(frame, "street_code")
     own_s = own_s.fillna(own_c.str.slice(0, 9))
