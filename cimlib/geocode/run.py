@@ -388,9 +388,9 @@ def match_records(frame: pd.DataFrame, library: pd.DataFrame, *, name: str, link
     own = _strings(frame, "address_id")
     texts = _strings(frame, text_column)
     todo = ~linked & texts.notna().to_numpy()
-    codes = area_codes(frame, library)
-
     sel = np.flatnonzero(todo)
+    codes = area_codes(frame.iloc[sel], library)   # the records to match only (aligned to ``sel``)
+
     parts = []
     starts = range(0, len(sel), CHUNK_ROWS)
     if bar is not None:
@@ -399,7 +399,7 @@ def match_records(frame: pd.DataFrame, library: pd.DataFrame, *, name: str, link
     for start in starts:
         idx = sel[start:start + CHUNK_ROWS]
         t = texts.iloc[idx]
-        a = codes.iloc[idx]
+        a = codes.iloc[start:start + CHUNK_ROWS]
         parts.append(match_addresses(t, library, area_codes=a if a.notna().any() else None))
         if bar is not None:
             bar.update(1)
