@@ -201,3 +201,23 @@ def test_cli_no_cache(sample_cities, tmp_path):
     assert off.exit_code == 0, off.output
     assert "记录缓存" not in off.output
     assert (tmp_path / "a" / "findings.csv").read_bytes() == (tmp_path / "b" / "findings.csv").read_bytes()
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_a_malformed_register_gives_the_same_findings(catalog, tmp_path, mixed):
+    """Numbers in a text column (mixed Python types: not cached), a missing field and records without an id: cold and
+    warm equal the plain check."""
+    regs = _registers(catalog)
+    period = catalog.periods(regs["persons"])[-1]
+    bad = catalog.read(regs["persons"], period=period).drop(columns=["phone"])
+    if mixed:
+        bad["id_number"] = bad["id_number"].astype(object)
+        bad.loc[bad.index[:5], "id_number"] = 12345                    # numbers where text is expected
+    bad.loc[bad.index[5:8], "person_id"] = None                        # records without an identifier
+    frames = {regs["persons"]: ("persons", bad)}
+    plain = _check(catalog, period, regs["persons"], None, frames)
+    assert {"SYS-002", "SYS-004"} <= set(plain["rule_id"])
+    cache = RecordCache(tmp_path)
+    for _ in range(2):
+        pd.testing.assert_frame_equal(plain, _check(catalog, period, regs["persons"], cache, frames))
+    assert (cache.hits == 0) if mixed else (cache.hits >= len(bad) - 8)

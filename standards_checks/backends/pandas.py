@@ -318,11 +318,14 @@ def _cached_outcome(ctx: Context, name: str, entry, frame, model, rules, cache) 
     """:func:`_outcome`, with the record-level rules run only on record contents the cache has not seen.
 
     The set-level rules run on the whole frame as always. Returns None (the caller runs everything uncached) when
-    the context cannot be fingerprinted (a reference layer that cannot be read or was edited in memory), two
-    contents share a hash, or a record-level rule could not run on the new records.
+    the context cannot be fingerprinted (a reference layer that cannot be read or was edited in memory), a field
+    holds mixed Python types (``object``: its type check depends on the values), two contents share a hash, or a
+    record-level rule could not run on the new records.
     """
     from cimlib.cache import decode_tokens, encode_tokens, frame_digest, record_hashes
 
+    if any(frame[c].dtype == object for c in frame.columns):
+        return None   # mixed Python types: pandera judges such a column by its values, not by its type alone
     context = {"schema": entry.schema, "id_column": entry.id_column,
                "fields": [[str(c), str(frame[c].dtype)] for c in frame.columns],
                "crs": str(frame.crs.to_wkt()) if isinstance(frame, gpd.GeoDataFrame) and frame.crs else None}
