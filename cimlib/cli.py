@@ -96,8 +96,10 @@ def main() -> None:
 
 @main.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="随机种子：同一种子生成逐字节相同的数据。")
-@click.option("--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True,
-              help="规模：small 用于测试（数秒）；medium 约为 large 的十分之一；large 约 200 万人口城市。")
+@click.option("--scale", type=click.Choice(["small", "medium", "large", "xlarge"]), default="small", show_default=True,
+              help="规模：small 用于测试（数秒）；medium 约为 large 的十分之一；large 约 200 万人口城市；"
+                   "xlarge 约 1400 万人口（300 万建筑、500 万标准地址、700 万房屋、150 万单位、2 万设备），"
+                   "按街道流式生成、内存有界，只写 2024-06 与 2024-09 两期快照，默认不写监测数据，供规模基准测试。")
 @click.option("--city", default="421303", show_default=True,
               help="县级行政区划代码（GB/T 2260），默认 421303 随州市曾都区；参考表中的任一县级代码均可。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -106,8 +108,12 @@ def main() -> None:
               help="同时按各部门的交付形态写出样例数据（OUT/delivery/，每个部门一个文件夹；真值 OUT/truth/delivery.json）。")
 @click.option("--until", default=None, metavar="YYYY-MM",
               help="登记数据最后一个月（共 9 个月的月度快照）；默认按该区划适用的工作方案，选覆盖其有期限可计算指标最多的 9 个月。")
+@click.option("--readings/--no-readings", default=None,
+              help="是否生成物联感知监测数据（data/readings 及其目录条目、传感真值）；默认 xlarge 不生成，其余规模生成。"
+                   "不生成时数据目录中没有 readings 条目。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
-def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, until: str | None, quiet: bool) -> None:
+def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, until: str | None, readings: bool | None,
+         quiet: bool) -> None:
     """生成样例城市：真实行政区划与边界、合成的 CIM 与一标三实数据、注入缺陷的真值记录。
 
     输出 OUT/data_catalog.yaml、OUT/data/、OUT/snapshots/（9 个月的月度快照）和
@@ -119,17 +125,20 @@ def demo(seed: int, scale: str, city: str, out: Path | None, delivery: bool, unt
     可计算指标最多的 9 个月（同样多时取最早），如 421303 随州 2024-01 至 2024-09，500101 重庆 2021-04 至
     2021-12；没有适用方案或方案无期限时为 2024-01 至 2024-09。--until 指定最后一个月。
     所用时间线记入 OUT/truth/facts.json（timeline）；最后一个月不是 2024-09 时，data_catalog.yaml 首行的
-    生成命令也带上 --until。
+    生成命令也带上 --until。xlarge 只有第 6、9 个月两期快照（随州为 2024-06、2024-09）。
+    结束时打印磁盘占用（合计及各顶层文件夹）。
     """
-    from cimlib.demo import build_sample_city
+    from cimlib.demo import build_sample_city, disk_use_lines
 
     out = out or default_demo_out()
     try:
         cat = build_sample_city(out, seed=seed, scale=scale, city=city, progress=not quiet, delivery=delivery,
-                                until=until)
+                                until=until, readings=readings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"样例城市已生成：{cat}")
+    for line in disk_use_lines(cat.parent):
+        click.echo(line)
 
 
 @main.group()

@@ -13,6 +13,10 @@ default the 9 months that cover the most computable deadlines of the programme g
 (:func:`~cimlib.demo._timeline.timeline_for`; 2024-01 … 2024-09 for 随州, 2021-04 … 2021-12 for 重庆), or the months
 ending at ``until``. The generator draws in the reference frame (2024-01 … 2024-09) and moves the dates, so a city on
 the reference timeline is byte-identical to one built before timelines existed.
+
+The ``xlarge`` scale (14 million persons, for the scale benchmark) generates and writes its registers street by
+street (:mod:`cimlib.demo._stream`), in bounded memory; it has snapshots of the timeline's 6th and 9th months only
+and no readings unless asked for (``readings=True``). ``cim demo`` prints the city's disk use (:func:`disk_use`).
 """
 
 from __future__ import annotations
@@ -33,12 +37,12 @@ from cimlib.codes.divisions import county, written_name
 from cimlib.demo._admin import build_admin
 from cimlib.demo._buildings import build_buildings, fine_model_extent
 from cimlib.demo._defects import DEFECT_COLUMNS, Truth
-from cimlib.demo._grid import assign_grid_codes, blank_uncoded
+from cimlib.demo._grid import assign_grid_codes, blank_uncoded, grid_facts, grid_static
 from cimlib.demo._outline import county_outline
 from cimlib.demo._planning import build_control_lines, build_dem, build_roads
 from cimlib.demo._projects import build_projects
 from cimlib.demo._registers import build_registers, flag_smart_compounds
-from cimlib.demo._scale import PERIODS, SCALES, get_scale
+from cimlib.demo._scale import PERIODS, SCALES, get_scale, snapshot_periods
 from cimlib.demo._texts import TEXT_TRUTH, register_texts
 from cimlib.demo._timeline import REFERENCE, REFERENCE_END, Timeline, timeline_for
 from cimlib.demo._work import build_pipeline, build_tasks
@@ -47,6 +51,7 @@ from cimlib.demo._write import (FIXED_DATE, swap_in, write_csv, write_geoparquet
 from cimlib.geo import CGCS2000, gauss_kruger_crs
 
 __all__ = ["build_sample_city", "DEFAULT_CITY", "SCALES", "PERIODS", "GENERATOR_MARK", "Timeline", "timeline_for",
+           "disk_use", "disk_use_lines",
            "entry_path"]
 
 DEFAULT_CITY = "421303"
@@ -104,7 +109,8 @@ def entry_path(name: str, timeline: Timeline = REFERENCE) -> str:
 
 
 def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = DEFAULT_CITY, progress: bool = True,
-                      delivery: bool = False, until: str | None = None) -> Path:
+                      delivery: bool = False, until: str | None = None, readings: bool | None = None,
+                      _chunk_streets: int | None | bool = False) -> Path:
     """Build the sample city into ``out`` and return the path of its ``data_catalog.yaml``.
 
     The output is a pure function of ``(seed, scale, city, until)`` (``until`` defaulting as below, from the
@@ -116,8 +122,11 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         Output folder; replaced as a whole (built beside it, then renamed in). An existing folder that is not an
         earlier sample city is refused rather than overwritten.
     seed : int, default 7
-    scale : {"small", "medium", "large"}, default "small"
-        ``small`` for tests (seconds), ``medium`` a tenth of ``large``, ``large`` a city of 2 million people.
+    scale : {"small", "medium", "large", "xlarge"}, default "small"
+        ``small`` for tests (seconds), ``medium`` a tenth of ``large``, ``large`` a city of 2 million people,
+        ``xlarge`` one of 14 million for the scale benchmark: its registers are generated and written street by
+        street in bounded memory (:mod:`cimlib.demo._stream`), snapshots of the timeline's 6th and 9th months only
+        (2024-06 and 2024-09 for 421303), no readings by default.
     city : str, default "421303"
         Six-digit county-level division code (GB/T 2260) of any county in the packaged reference table.
     progress : bool, default True
@@ -129,6 +138,13 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         ``YYYY-MM``, the registers' last month (9 monthly snapshots end there; the readings are of that month; every
         other date moves with it). Default :func:`~cimlib.demo._timeline.timeline_for` of ``city``: the 9 months
         covering the most computable deadlines of the programme that governs it (2024-09 for 421303).
+    readings : bool, optional
+        Write the sensor readings (``data/readings``, its catalog entry and sensor truth). Default: yes, except for
+        ``xlarge``. Without them the catalog has no ``readings`` entry.
+    _chunk_streets : int or None, optional
+        Private, for tests: generate the registers street by street as ``xlarge`` does, whatever the scale, writing
+        this many streets per chunk (None: each file at once, the in-memory path). Default: ``xlarge`` streams one
+        street per chunk, the other scales are generated whole.
 
     Returns
     -------
@@ -138,9 +154,15 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
     Raises
     ------
     ValueError
-        Unknown scale or division code, a malformed ``until``, or ``out`` holds something else.
+        Unknown scale or division code, a malformed ``until``, ``delivery`` with a streamed city, or ``out`` holds
+        something else.
     """
     sc = get_scale(scale)
+    if _chunk_streets is False:
+        _chunk_streets = 1 if sc.streamed else False
+    if _chunk_streets is not False and delivery:
+        raise ValueError(f"规模 {sc.name} 按街道流式生成，不支持 --delivery")
+    readings = sc.readings if readings is None else bool(readings)
     info = county(city)
     timeline = timeline_for(info["code"]) if until is None else Timeline(until)
     out = Path(out).resolve()
@@ -154,7 +176,7 @@ def build_sample_city(out, *, seed: int = 7, scale: str = "small", city: str = D
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _build(tmp, seed, sc, info, progress, delivery, timeline)
+        _build(tmp, seed, sc, info, progress, delivery, timeline, readings, _chunk_streets)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -167,8 +189,10 @@ def _rng(seed: int, part: int) -> np.random.Generator:
 
 
 def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool = False,
-           timeline: Timeline = REFERENCE) -> None:
+           timeline: Timeline = REFERENCE, readings: bool = True, chunk_streets: int | None | bool = False) -> None:
     from cimlib.demo import _sensors
+
+    streamed = chunk_streets is not False
 
     steps = ["边界与行政区划", "建筑白模", "道路与控制线", "数字高程模型", "标准地址与一标三实", "地址生产流程与任务",
              "物联感知设备", "物联感知监测数据", "工程建设项目",
@@ -192,7 +216,9 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
 
     step(1)
     fine = fine_model_extent(_rng(seed, 2), admin)
-    buildings = build_buildings(_rng(seed, 3), admin, sc.buildings, info["code"], fine, truth, timeline)
+    buildings = build_buildings(_rng(seed, 3), admin, sc.buildings, info["code"], fine, truth, timeline,
+                                first_year=sc.first_year, min_cell=sc.min_cell, max_cells=sc.max_cells,
+                                pairs_in_street=streamed)
     bar.update()
 
     step(2)
@@ -205,19 +231,21 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     bar.update()
 
     step(4)
-    reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units, truth,
-                          timeline)
-    _unmapped_truth(reg, truth)
-    texts = register_texts(_rng(seed, 12), reg.addresses, info, {"persons": reg.persons, "units": reg.units},
-                           reg.true_address)
-    reg.addresses.insert(reg.addresses.columns.get_loc("geometry"), "smart_compound",
-                         flag_smart_compounds(_rng(seed, 13), reg.addresses))
-    for name in ("persons", "units"):
-        getattr(reg, name)["address_text"] = texts.loc[texts["dataset"] == name, "text"].to_numpy(dtype=object)
+    if not streamed:  # a streamed city's registers are generated street by street while they are written
+        reg = build_registers(_rng(seed, 7), admin, buildings, info, sc.addresses, sc.houses, sc.persons, sc.units,
+                              truth, timeline)
+        _unmapped_truth(reg, truth)
+        texts = register_texts(_rng(seed, 12), reg.addresses, info, {"persons": reg.persons, "units": reg.units},
+                               reg.true_address)
+        reg.addresses.insert(reg.addresses.columns.get_loc("geometry"), "smart_compound",
+                             flag_smart_compounds(_rng(seed, 13), reg.addresses))
+        for name in ("persons", "units"):
+            getattr(reg, name)["address_text"] = texts.loc[texts["dataset"] == name, "text"].to_numpy(dtype=object)
     bar.update()
 
     step(5)
-    pipeline = build_pipeline(_rng(seed, 8), reg.addresses, truth, timeline.periods[0])
+    if not streamed:
+        pipeline = build_pipeline(_rng(seed, 8), reg.addresses, truth, timeline.periods[0])
     tasks = build_tasks(_rng(seed, 9), info["code"], timeline)
     bar.update()
 
@@ -234,18 +262,22 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     bar.update()
 
     step(7)
-    days = pd.Period(timeline.sensor_period, freq="M").days_in_month
-    with tqdm(total=days, desc="  监测数据（按日）", unit="天", leave=False, disable=not progress) as day_bar:
-        sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
-                                                                 period=timeline.sensor_period, progress=day_bar)
-    truth.extend(sensor_defects)
+    if readings:
+        days = pd.Period(timeline.sensor_period, freq="M").days_in_month
+        with tqdm(total=days, desc="  监测数据（按日）", unit="天", leave=False, disable=not progress) as day_bar:
+            sensor_defects, events, health = _sensors.write_readings(devices, root / "data" / "readings", seed=seed,
+                                                                     period=timeline.sensor_period, progress=day_bar)
+        truth.extend(sensor_defects)
     bar.update()
 
     step(8)
     projects, project_facts = build_projects(_rng(seed, 14), areas_ll, info, sc.projects, truth, timeline)
     bar.update()
 
-    grid_facts = assign_grid_codes(_rng(seed, 15), buildings, reg, devices, truth, timeline.periods)  # 北斗网格码
+    if streamed:  # 北斗网格码: the buildings' and devices' now, the registers' street by street
+        static = grid_static(_rng(seed, 15), buildings, devices, truth)
+    else:
+        grid_by_period = assign_grid_codes(_rng(seed, 15), buildings, reg, devices, truth, timeline.periods)
     step(9)
     data = root / "data"
     stamp = timeline.date(FIXED_DATE)  # the date formats store (GeoPackage, .dbf header, Excel): the last day
@@ -270,26 +302,38 @@ def _build(root: Path, seed: int, sc, info: dict, progress: bool, delivery: bool
     write_gpkg(roads_ll, data / "roads.gpkg", "roads", stamp)
     dev = devices.drop(columns="geometry")
     write_csv(pd.DataFrame(dev), data / "devices.csv")
-    write_parquet(pipeline, data / "address_pipeline.parquet")
+    if not streamed:
+        write_parquet(pipeline, data / "address_pipeline.parquet")
     write_xlsx(tasks, data / "tasks.xlsx", "任务清单", stamp)
     write_geoparquet(projects, data / "projects.parquet")
-    _write_snapshots(root, reg, timeline)
-
+    snap_periods = snapshot_periods(sc, timeline.periods)
     tdir = root / "truth"
-    tdir.mkdir()
+    if streamed:
+        from cimlib.demo._stream import write_streamed_registers
+
+        reg_facts = write_streamed_registers(root, seed, admin, buildings, info, sc, truth, static, timeline,
+                                             snap_periods, chunk_streets, progress)
+        grid_by_period = grid_facts(static, reg_facts.pop("grid"), timeline.periods)
+    else:
+        _write_snapshots(root, reg, timeline)
+        reg_facts = _register_facts(reg, timeline.periods)
+        tdir.mkdir()
+        write_parquet(reg.lifecycle, tdir / "lifecycle.parquet")
+        write_parquet(texts, tdir / TEXT_TRUTH)
+
     defects = truth.frame()
     write_csv(defects[DEFECT_COLUMNS], tdir / "defects.csv")
-    write_parquet(reg.lifecycle, tdir / "lifecycle.parquet")
-    write_parquet(texts, tdir / TEXT_TRUTH)
-    write_csv(events, tdir / "sensor_events.csv")
-    write_parquet(health, tdir / "sensor_health.parquet")
-    facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects, timeline)
+    if readings:
+        write_csv(events, tdir / "sensor_events.csv")
+        write_parquet(health, tdir / "sensor_health.parquet")
+    facts = _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg_facts, devices, defects, timeline,
+                   snap_periods)
     facts["white_model_produced_by"] = dict(zip(white["area_code"], white["produced_by"]))
     facts["counts"]["projects"] = len(projects)
     facts["projects"] = project_facts
-    facts["beidou_grid_by_period"] = grid_facts
+    facts["beidou_grid_by_period"] = {p: grid_by_period[p] for p in snap_periods}
     (tdir / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    _write_catalog(root, info, seed, sc.name, timeline)
+    _write_catalog(root, info, seed, sc.name, timeline, snap_periods, readings)
     if delivery:
         from cimlib.demo._delivery import write_delivery
 
@@ -388,17 +432,27 @@ def _write_snapshots(root: Path, reg, timeline: Timeline = REFERENCE) -> None:
                   encoding="gbk")
 
 
-def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, defects, timeline: Timeline = REFERENCE
-           ) -> dict:
-    periods = timeline.periods
+def _register_facts(reg, periods) -> dict:
+    """The registers' part of ``facts.json`` (:func:`_facts`): counts, 智慧小区 and 院落 by month."""
+    a = reg.addresses
+    return {"counts": {"addresses": len(a), "persons": len(reg.persons), "houses": len(reg.houses),
+                       "units": len(reg.units)},
+            "smart_compounds_by_period": {p: int(((a["smart_compound"] == "是") & (a["entry_period"] <= p)).sum())
+                                          for p in periods},
+            "compounds_by_period": {p: int(((a["address_type"] == "院落") & (a["entry_period"] <= p)).sum())
+                                    for p in periods}}
+
+
+def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg_facts, devices, defects,
+           timeline: Timeline = REFERENCE, periods=None) -> dict:
+    periods = timeline.periods if periods is None else tuple(periods)
     central = admin.central_area
     county_shape = shapely.union_all(admin.level("社区").geometry.to_numpy())  # the communities tile the county
     return {
         "generator": GENERATOR_MARK, "seed": seed, "scale": sc.name, "city": info,
         "outline_source": outline.source, "outline_exact": outline.exact,
         "projected_crs": str(admin.areas.crs.to_string()),
-        "counts": {"buildings": len(buildings), "addresses": len(reg.addresses), "persons": len(reg.persons),
-                   "houses": len(reg.houses), "units": len(reg.units), "devices": len(devices),
+        "counts": {"buildings": len(buildings), **reg_facts["counts"], "devices": len(devices),
                    "streets": int((admin.areas["level"] == "街道").sum()),
                    "communities": int((admin.areas["level"] == "社区").sum())},
         "defects": {f"{k[0]}/{k[1]}": int(v) for k, v in
@@ -407,19 +461,21 @@ def _facts(seed, sc, info, outline, admin, fine, dem, buildings, reg, devices, d
         "fine_model_coverage_of_demo_zone": round(float(shapely.intersection(fine, demo_zone(admin)).area
                                                         / demo_zone(admin).area), 6),
         "fine_model_coverage_of_county": round(float(shapely.intersection(fine, county_shape).area / county_shape.area), 6),
-        "smart_compounds_by_period": {p: int(((reg.addresses["smart_compound"] == "是")
-                                             & (reg.addresses["entry_period"] <= p)).sum()) for p in periods},
-        "compounds_by_period": {p: int(((reg.addresses["address_type"] == "院落")
-                                       & (reg.addresses["entry_period"] <= p)).sum()) for p in periods},
+        "smart_compounds_by_period": {p: reg_facts["smart_compounds_by_period"][p] for p in periods},
+        "compounds_by_period": {p: reg_facts["compounds_by_period"][p] for p in periods},
         "dem_nodata_share_inside": round(float(dem.attrs["_nodata_share_inside"]), 6),
         "periods": list(periods), "sensor_period": timeline.sensor_period,
         "timeline": {"end": timeline.end, "offset_months": timeline.offset},
     }
 
 
-def _write_catalog(root: Path, info: dict, seed: int, scale: str, timeline: Timeline = REFERENCE) -> None:
+def _write_catalog(root: Path, info: dict, seed: int, scale: str, timeline: Timeline = REFERENCE,
+                   periods: tuple | None = None, readings: bool = True) -> None:
+    periods = timeline.periods if periods is None else periods
     entries = []
     for name, (title, layer, fmt, _, id_col, schema, owner, cls, cycle, options) in _ENTRIES.items():
+        if name == "readings" and not readings:  # none were written: no entry pointing at a missing folder
+            continue
         e = {"name": name, "title_zh": title, "layer": layer, "format": fmt, "path": entry_path(name, timeline)}
         if fmt in _SPATIAL or "x" in options:
             e["crs"] = CGCS2000
@@ -429,13 +485,41 @@ def _write_catalog(root: Path, info: dict, seed: int, scale: str, timeline: Time
         if options:
             e["options"] = options
         if name in _SNAPSHOTTED:
-            e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(timeline.periods)}
+            e["snapshots"] = {"path": f"snapshots/{name}", "periods": list(periods)}
         entries.append(e)
     doc = {"version": 1, "title_zh": f"{written_name(info)} CIM 样例城市",
            "city_code": info["code"], "crs": CGCS2000, "entries": entries}
     # the header is the command that rebuilds the city: --until whenever the months are not the reference ones
     until = f" --until {timeline.end}" if timeline.end != REFERENCE_END else ""
+    until += "" if readings == get_scale(scale).readings else (" --readings" if readings else " --no-readings")
     head = (f"# {GENERATOR_MARK} --seed {seed} --scale {scale} --city {info['code']}{until}: generated sample city, "
             "do not edit\n")
     text = head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
     (root / "data_catalog.yaml").write_text(text, encoding="utf-8")
+
+
+def disk_use(root) -> dict:
+    """Bytes on disk of a sample city: ``{"total": n, folder or file: n, ...}`` for each top-level entry."""
+    root = Path(root)
+    out = {}
+    for entry in sorted(root.iterdir()):
+        files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+        out[entry.name] = sum(p.stat().st_size for p in files)
+    return {"total": sum(out.values()), **out}
+
+
+def disk_use_lines(root) -> list[str]:
+    """``磁盘占用：…`` and one line per top-level folder (largest first), for ``cim demo`` to print."""
+    use = disk_use(root)
+    total = use.pop("total")
+    lines = [f"磁盘占用：{_size(total)}（{root}）"]
+    for name, n in sorted(use.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {name + ('/' if (Path(root) / name).is_dir() else ''):<20} {_size(n):>10}")
+    return lines
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} B"

@@ -29,7 +29,8 @@ def fine_model_extent(rng: np.random.Generator, admin: AdminAreas) -> shapely.Ge
 
 
 def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_code: str, fine_extent: shapely.Geometry,
-                    truth: Truth, timeline: Timeline = REFERENCE) -> gpd.GeoDataFrame:
+                    truth: Truth, timeline: Timeline = REFERENCE, *, first_year: int = 1975, min_cell: float = 18.0,
+                    max_cells: int = _MAX_CELLS, pairs_in_street: bool = False) -> gpd.GeoDataFrame:
     """Place ``n`` non-overlapping building footprints, denser towards the centre and around villages.
 
     Built 1975–2023 on the reference timeline (before the registers' year); the years move with ``timeline``.
@@ -37,11 +38,15 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
     Each footprint sits inside its own grid cell, so footprints never overlap unless a defect says so.
     Returns projected-CRS polygons with ``building_id, building_code, street_code, community_code, name, use,
     floors, height, year_built, model_level, lod``.
+
+    ``first_year`` (reference frame), ``min_cell`` (m) and ``max_cells`` are the scale's
+    (:class:`~cimlib.demo._scale.Scale`); ``pairs_in_street`` puts both buildings of an injected duplicated code in
+    one street, so a city generated street by street sees both (:mod:`cimlib.demo._stream`).
     """
     region = admin.areas.geometry.iloc[0]
-    cell = float(np.clip(np.sqrt(region.area / (n * 3.0)), 18.0, 90.0))
+    cell = float(np.clip(np.sqrt(region.area / (n * 3.0)), min_cell, 90.0))
     xmin, ymin, xmax, ymax = region.bounds
-    cell = max(cell, float(np.sqrt((xmax - xmin) * (ymax - ymin) / _MAX_CELLS)))  # huge counties: bounded memory
+    cell = max(cell, float(np.sqrt((xmax - xmin) * (ymax - ymin) / max_cells)))  # huge counties: bounded memory
     size = min(cell, 60.0)  # footprints keep a building's size however large the cells
     inner = shapely.buffer(region, -cell)
     shapely.prepare(inner)
@@ -84,7 +89,7 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
     use_p_rural = np.array([0.88, 0.04, 0.01, 0.03, 0.04])
     is_urban = urban > 0.2
     use = np.where(is_urban, USES[rng.choice(5, n, p=use_p_urban)], USES[rng.choice(5, n, p=use_p_rural)])
-    year = rng.integers(timeline.year(1975), timeline.year(2024), n)
+    year = rng.integers(timeline.year(first_year), timeline.year(2024), n)
 
     pts = shapely.points(cx, cy)
     comm = admin.level("社区")
@@ -112,10 +117,23 @@ def build_buildings(rng: np.random.Generator, admin: AdminAreas, n: int, county_
         "model_level": np.where(fine, "精模", "白模"), "lod": np.where(fine, "LOD3", "LOD1"),
     }, geometry=geoms, crs=admin.areas.crs)
     gdf["height"] = gdf["height"].astype("float64")
-    return _inject(rng, gdf, truth)
+    return _inject(rng, gdf, truth, pairs_in_street)
 
 
-def _inject(rng: np.random.Generator, gdf: gpd.GeoDataFrame, truth: Truth) -> gpd.GeoDataFrame:
+def _street_pairs(rows: np.ndarray, street: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Pair ``rows`` (sorted positions) within their street, consecutively; an odd one out is freed again."""
+    order = np.lexsort((rows, street[rows]))
+    r = rows[order]
+    rank = pd.Series(street[r]).groupby(street[r]).cumcount().to_numpy()
+    size = pd.Series(street[r]).groupby(street[r]).transform("size").to_numpy()
+    first = (rank % 2 == 0) & (rank + 1 < size)
+    i = np.flatnonzero(first)
+    taken[r[(rank % 2 == 0) & ~first]] = False
+    return np.stack([r[i], r[i + 1]], axis=1) if len(i) else np.empty((0, 2), dtype=int)
+
+
+def _inject(rng: np.random.Generator, gdf: gpd.GeoDataFrame, truth: Truth, pairs_in_street: bool = False
+            ) -> gpd.GeoDataFrame:
     n = len(gdf)
     taken = np.zeros(n, dtype=bool)
     pool = np.arange(n)
@@ -136,7 +154,12 @@ def _inject(rng: np.random.Generator, gdf: gpd.GeoDataFrame, truth: Truth) -> gp
     truth.add("buildings", ids[mism], "height_floor_mismatch")
 
     k = n_defects(n, RATES["duplicate_code"])
-    pairs = pick(rng, pool, 2 * k, taken).reshape(-1, 2) if n >= 4 * k else np.empty((0, 2), dtype=int)
+    if n < 4 * k:
+        pairs = np.empty((0, 2), dtype=int)
+    elif pairs_in_street:
+        pairs = _street_pairs(pick(rng, pool, 2 * k, taken), gdf["street_code"].to_numpy(), taken)
+    else:
+        pairs = pick(rng, pool, 2 * k, taken).reshape(-1, 2)
     gdf.loc[pairs[:, 1], "building_code"] = gdf.loc[pairs[:, 0], "building_code"].to_numpy()
     truth.add("buildings", ids[pairs.ravel()], "duplicate_code")
 

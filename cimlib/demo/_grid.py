@@ -168,12 +168,17 @@ def assign_grid_codes(rng: np.random.Generator, buildings, reg, devices, truth: 
         link is broken is never counted as consistent). What ``beidou_grid_rate`` must give.
     """
     periods = tuple(periods) if periods is not None else _periods_of(reg)
-    last = len(periods) - 1
-    month = {p: i for i, p in enumerate(periods)}
+    static = grid_static(rng, buildings, devices, truth)
+    return grid_facts(static, grid_registers(rng, reg, static, periods, truth), periods)
 
+
+def grid_static(rng: np.random.Generator, buildings, devices, truth: Truth) -> dict:
+    """The single-file layers' codes (buildings, devices; in place, with their defects) and what the registers'
+    part (:func:`grid_registers`) needs of the buildings: the first half of :func:`assign_grid_codes`."""
     # buildings: a point on the footprint's surface, in lon/lat
     ll = buildings.geometry.to_crs(CGCS2000).to_numpy()
     pos = shapely.point_on_surface(ll)
+    del ll
     bx, by = shapely.get_x(pos), shapely.get_y(pos)
     b_ids = buildings["building_id"].to_numpy()
     true_b = pd.Series(beidou.encode(bx, by, GRID_LEVEL).astype(object), index=b_ids)
@@ -184,6 +189,23 @@ def assign_grid_codes(rng: np.random.Generator, buildings, reg, devices, truth: 
     dx, dy = devices["lon"].to_numpy(dtype=float), devices["lat"].to_numpy(dtype=float)
     d_codes, d_ok = _static(rng, "devices", devices["device_id"].astype(str).to_numpy(), dx, dy, truth)
     _insert(devices, "grid_code", d_codes)
+    return {"b_ids": b_ids, "true_b": true_b, "bx": pd.Series(bx, index=b_ids), "by": pd.Series(by, index=b_ids),
+            "buildings": [int((b_ok & pd.notna(b_codes)).sum()), len(b_codes)],
+            "devices": [int((d_ok & pd.notna(d_codes)).sum()), len(d_codes)]}
+
+
+def grid_registers(rng: np.random.Generator, reg, static: dict, periods, truth: Truth) -> dict:
+    """The addresses' and houses' codes (in place, with their defects): the second half of
+    :func:`assign_grid_codes`, for the whole registers or one street's (:mod:`cimlib.demo._stream`).
+
+    Returns
+    -------
+    dict
+        ``{"addresses": [[numerator, denominator] per period], "houses": [...]}``.
+    """
+    last = len(periods) - 1
+    month = {p: i for i, p in enumerate(periods)}
+    b_ids, true_b = static["b_ids"], static["true_b"]
 
     # addresses: the point, from the month it is geocoded and coded
     a = reg.addresses
@@ -216,23 +238,29 @@ def assign_grid_codes(rng: np.random.Generator, buildings, reg, devices, truth: 
     h_entry = h["entry_period"].map(month).to_numpy(dtype=np.int64)
     h_grid = np.maximum(h_entry, _coding_month(rng, len(h)))
     h_grid = np.where(pd.notna(true_h), h_grid, last + 1)
-    hx = pd.Series(bx, index=b_ids).reindex(own_b).to_numpy()
-    hy = pd.Series(by, index=b_ids).reindex(own_b).to_numpy()
+    hx = static["bx"].reindex(own_b).to_numpy()
+    hy = static["by"].reindex(own_b).to_numpy()
     h_codes, h_ok = _register(rng, "houses", h, "house_id", true_h, hx, hy, h_grid, linked,
                               np.ones(len(h), dtype=bool), last, truth)
     h["grid_code"] = h_codes
     h["grid_period"] = _month_names(h_grid, periods)
 
-    facts = {}
+    counts = {"addresses": [], "houses": []}
     for i, p in enumerate(periods):
         a_in = scope & (entry_i <= i)
         h_in = h_entry <= i
-        counts = {
-            "buildings": [int((b_ok & pd.notna(b_codes)).sum()), len(b_codes)],
-            "addresses": [int((a_in & (a_grid_i <= i) & a_ok).sum()), int(a_in.sum())],
-            "houses": [int((h_in & (h_grid <= i) & h_ok & linked).sum()), int(h_in.sum())],
-            "devices": [int((d_ok & pd.notna(d_codes)).sum()), len(d_codes)],
-        }
+        counts["addresses"].append([int((a_in & (a_grid_i <= i) & a_ok).sum()), int(a_in.sum())])
+        counts["houses"].append([int((h_in & (h_grid <= i) & h_ok & linked).sum()), int(h_in.sum())])
+    return counts
+
+
+def grid_facts(static: dict, registers: dict, periods) -> dict:
+    """``{period: {dataset: [numerator, denominator]}}`` from :func:`grid_static` and :func:`grid_registers`
+    (whose counts may be sums over streets)."""
+    facts = {}
+    for i, p in enumerate(periods):
+        counts = {"buildings": list(static["buildings"]), "addresses": list(registers["addresses"][i]),
+                  "houses": list(registers["houses"][i]), "devices": list(static["devices"])}
         counts["entities"] = [sum(v[0] for v in counts.values()), sum(v[1] for v in counts.values())]
         facts[p] = counts
     return facts

@@ -34,6 +34,26 @@ UNIT_RATES = {"bad_check_digit": 0.005, "duplicate_code": 0.002, "unit_no_addres
 ON_MAP_TYPES = ("院落", "建筑物", "单元", "户室")
 
 
+@dataclass(frozen=True)
+class Part:
+    """One street of a city whose registers are generated street by street (:mod:`cimlib.demo._stream`).
+
+    The admin elements (county, streets, communities) are written once, by :func:`admin_elements`; a part holds
+    the street's roads, compounds, buildings, units and rooms, its houses, persons and units, numbered on from the
+    ``*_start`` id numbers. Its persons' ID numbers take their 3-digit sequence from ``id_seqs`` and its
+    organisation codes their first two digits from ``org_heads``, sets no other street draws from, so no two
+    streets can draw the same number.
+    """
+
+    streets: tuple
+    address_start: int
+    house_start: int
+    person_start: int
+    unit_start: int
+    id_seqs: tuple
+    org_heads: tuple
+
+
 @dataclass
 class Registers:
     addresses: gpd.GeoDataFrame
@@ -102,16 +122,22 @@ def _ids(prefix: str, n: int, start: int = 1, width: int = 8) -> np.ndarray:
 
 def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.GeoDataFrame, county_info: dict,
                     n_addresses: int, n_houses: int, n_persons: int, n_units: int, truth: Truth,
-                    timeline: Timeline = REFERENCE) -> Registers:
-    """Generate the four registers consistently with the buildings and the admin areas, over ``timeline``'s months."""
+                    timeline: Timeline = REFERENCE, part: Part | None = None) -> Registers:
+    """Generate the four registers consistently with the buildings and the admin areas, over ``timeline``'s months.
+
+    With ``part``, the registers of that street only (``buildings`` its buildings, the counts its own; ``admin``
+    stays the whole county: an address put in the wrong street lands in another street).
+    """
     county_code = county_info["code"]
     periods = timeline.periods
     real = buildings[~buildings["building_id"].str.endswith("D")].reset_index(drop=True)
-    houses = _houses(rng, real, county_code, n_houses)
-    addresses, house_addr = _addresses(rng, admin, real, houses, county_info, n_addresses)
+    houses = _houses(rng, real, county_code, n_houses, start=part.house_start if part else 1)
+    addresses, house_addr = _addresses(rng, admin, real, houses, county_info, n_addresses, part)
     houses["address_id"] = house_addr
-    persons = _persons(rng, houses, county_code, n_persons, timeline)
-    units = _units(rng, real, addresses, county_code, n_units)
+    persons = _persons(rng, houses, county_code, n_persons, timeline, start=part.person_start if part else 1,
+                       seqs=part.id_seqs if part else None)
+    units = _units(rng, real, addresses, county_code, n_units, start=part.unit_start if part else 1,
+                   heads=part.org_heads if part else None)
 
     life = []
     on_map = addresses["address_type"].isin(ON_MAP_TYPES).to_numpy()
@@ -142,7 +168,7 @@ def build_registers(rng: np.random.Generator, admin: AdminAreas, buildings: gpd.
     return Registers(addresses, houses, persons, units, pd.concat(life, ignore_index=True), true_address)
 
 
-def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
+def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int, start: int = 1) -> pd.DataFrame:
     res = (b["use"] == "住宅").to_numpy()
     floors = b["floors"].to_numpy()
     w = floors * np.where(res, 2.0, 0.6)
@@ -161,7 +187,7 @@ def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
     # the 12-digit community code stands for county + 地籍区 (street) + 地籍子区 (community)
     bdcdyh = _cat(comm, np.full(n, "GB"), zd, np.full(n, "F"), bseq, pd.Series((j % 9999 + 1).astype(str)).str.zfill(4))
     return pd.DataFrame({
-        "house_id": _ids(f"{county_code}H", n), "house_code": code, "bdcdyh": bdcdyh,
+        "house_id": _ids(f"{county_code}H", n, start), "house_code": code, "bdcdyh": bdcdyh,
         "building_id": b["building_id"].to_numpy()[bi], "building_code": b["building_code"].to_numpy()[bi],
         "floor": fl.astype("int64"), "room_no": room, "area_m2": np.round(rng.gamma(6.0, 16.0, n) + 20, 2),
         "use": b["use"].to_numpy()[bi], "street_code": b["street_code"].to_numpy()[bi], "community_code": comm,
@@ -169,18 +195,11 @@ def _houses(rng, b: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
     })
 
 
-def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame, info: dict, n_target: int):
+def _admin_rows(admin: AdminAreas, info: dict) -> tuple[dict, dict, dict, int]:
+    """Level 1-3, the admin elements: their rows, address id and full address of each area code, their count."""
     county_code = info["code"]
     prefix = written_name(info)  # 湖北省随州市曾都区, 重庆市万州区 (no 市辖区), 湖北省仙桃市
     streets, comms = admin.level("街道"), admin.level("社区")
-    rows = {}
-
-    def add(level_rows: dict):
-        level_rows.setdefault("door_plate", np.full(len(level_rows["address_id"]), ""))
-        for k, v in level_rows.items():
-            rows.setdefault(k, []).append(np.asarray(v, dtype=object))
-
-    # level 1-3: the admin elements
     etype_street = streets["kind"].map({"街道": "23", "镇": "22", "乡": "21"}).fillna("23").to_numpy()
     etype_comm = comms["kind"].map({"社区": "31", "村": "33"}).to_numpy()
     n_admin = 1 + len(streets) + len(comms)
@@ -189,16 +208,59 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     full_area = {county_code: prefix}
     full_area.update(dict(zip(streets["area_code"], _cat(np.full(len(streets), prefix), streets["name"]))))
     full_area.update(dict(zip(comms["area_code"], _cat([full_area[c[:9]] for c in comms["area_code"]], comms["name"]))))
-    add({"address_id": admin_ids,
-         "parent_id": np.concatenate([[""], np.full(len(streets), id_of_area[county_code]), [id_of_area[c[:9]] for c in comms["area_code"]]]),
-         "element_type": np.concatenate([["13"], etype_street, etype_comm]),
-         "address_type": np.full(n_admin, "行政区划"),
-         "name": np.concatenate([[info["name"]], streets["name"], comms["name"]]),
-         "full_address": [full_area[c] for c in np.concatenate([[county_code], streets["area_code"], comms["area_code"]])],
-         "street_code": np.concatenate([[""], streets["area_code"], comms["area_code"].str.slice(0, 9)]),
-         "community_code": np.concatenate([[""], np.full(len(streets), ""), comms["area_code"]]),
-         "building_id": np.full(n_admin, ""), "x": np.full(n_admin, np.nan), "y": np.full(n_admin, np.nan)})
-    next_id = n_admin + 1
+    level_rows = {"address_id": admin_ids,
+                  "parent_id": np.concatenate([[""], np.full(len(streets), id_of_area[county_code]), [id_of_area[c[:9]] for c in comms["area_code"]]]),
+                  "element_type": np.concatenate([["13"], etype_street, etype_comm]),
+                  "address_type": np.full(n_admin, "行政区划"),
+                  "name": np.concatenate([[info["name"]], streets["name"], comms["name"]]),
+                  "full_address": [full_area[c] for c in np.concatenate([[county_code], streets["area_code"], comms["area_code"]])],
+                  "street_code": np.concatenate([[""], streets["area_code"], comms["area_code"].str.slice(0, 9)]),
+                  "community_code": np.concatenate([[""], np.full(len(streets), ""), comms["area_code"]]),
+                  "building_id": np.full(n_admin, ""), "x": np.full(n_admin, np.nan), "y": np.full(n_admin, np.nan)}
+    return level_rows, id_of_area, full_area, n_admin
+
+
+def _add(rows: dict, level_rows: dict) -> None:
+    level_rows.setdefault("door_plate", np.full(len(level_rows["address_id"]), ""))
+    for k, v in level_rows.items():
+        rows.setdefault(k, []).append(np.asarray(v, dtype=object))
+
+
+def _frame(rows: dict, county_code: str, crs) -> gpd.GeoDataFrame:
+    df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
+    df.insert(3, "level", df["element_type"].str.slice(0, 1).astype("int64"))
+    df["county_code"] = county_code
+    x, y = df.pop("x").to_numpy(dtype="float64"), df.pop("y").to_numpy(dtype="float64")
+    pts = shapely.points(x, y)
+    pts[np.isnan(x) | np.isnan(y)] = None  # admin and road elements are areas and lines: no point of their own
+    return gpd.GeoDataFrame(df, geometry=pts, crs=crs)
+
+
+def admin_elements(admin: AdminAreas, info: dict) -> gpd.GeoDataFrame:
+    """The address library's admin elements (county, streets, communities; ids 1..n), as :func:`build_registers`
+    writes them first: what a city generated street by street writes once, before its streets."""
+    rows = {}
+    _add(rows, _admin_rows(admin, info)[0])
+    return _frame(rows, info["code"], admin.areas.crs)
+
+
+def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame, info: dict, n_target: int,
+               part: Part | None = None):
+    county_code = info["code"]
+    comms = admin.level("社区")
+    rows = {}
+
+    def add(level_rows: dict):
+        _add(rows, level_rows)
+
+    level_rows, id_of_area, full_area, n_admin = _admin_rows(admin, info)
+    if part is None:
+        add(level_rows)
+        next_id = first_id = n_admin + 1
+    else:  # one street: the admin elements are written once, by admin_elements
+        comms = comms[comms["area_code"].str.slice(0, 9).isin(part.streets).to_numpy()]
+        next_id = first_id = part.address_start
+    del level_rows
 
     # level 4: 街路巷 (3 per community) and 院落 (小区)
     k_roads = 3
@@ -254,6 +316,8 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
     in_comp = comp_of_b >= 0
     bno = pd.Series(np.where(in_comp, comp_of_b, -1 - road_of_b)).groupby(np.where(in_comp, comp_of_b, -1)).cumcount().to_numpy() + 1
     b_name = np.where(in_comp, _cat(bno, np.full(nb, "栋")), _cat(door, np.full(nb, "号")))
+    if not n_comp:  # a street without compounds (one street of a city generated street by street)
+        comp_full = comp_ids = np.full(1, "", dtype=object)
     parent_full = np.where(in_comp, comp_full[np.maximum(comp_of_b, 0)],
                            _cat([full_area[c] for c in road_comm[road_of_b]], road_names[road_of_b]))
     b_full = _cat(parent_full, b_name)
@@ -276,7 +340,7 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
          "x": cx[ub], "y": cy[ub]})
     unit_start = np.cumsum(n_units_b) - n_units_b
 
-    used = next_id - 1
+    used = next_id - first_id + (n_admin if part is None else 0)
     budget = max(n_target - used, 0)
     hb = houses["_b"].to_numpy()
     eligible = np.flatnonzero(b["floors"].to_numpy()[hb] >= 2)
@@ -293,19 +357,13 @@ def _addresses(rng, admin: AdminAreas, b: gpd.GeoDataFrame, houses: pd.DataFrame
          "community_code": b["community_code"].to_numpy()[rb], "building_id": b["building_id"].to_numpy()[rb],
          "x": cx[rb], "y": cy[rb]})
 
-    df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
-    df.insert(3, "level", df["element_type"].str.slice(0, 1).astype("int64"))
-    df["county_code"] = county_code
     house_addr = bid[hb].astype(object)
     house_addr[room_h] = rid
-    x, y = df.pop("x").to_numpy(dtype="float64"), df.pop("y").to_numpy(dtype="float64")
-    pts = shapely.points(x, y)
-    pts[np.isnan(x) | np.isnan(y)] = None  # admin and road elements are areas and lines: no point of their own
-    gdf = gpd.GeoDataFrame(df, geometry=pts, crs=b.crs)
-    return gdf, house_addr
+    return _frame(rows, county_code, b.crs), house_addr
 
 
-def _persons(rng, houses: pd.DataFrame, county_code: str, n: int, timeline: Timeline = REFERENCE) -> pd.DataFrame:
+def _persons(rng, houses: pd.DataFrame, county_code: str, n: int, timeline: Timeline = REFERENCE, start: int = 1,
+             seqs: tuple | None = None) -> pd.DataFrame:
     res = np.flatnonzero((houses["use"] == "住宅").to_numpy())
     if len(res) == 0:
         res = np.arange(len(houses))
@@ -320,17 +378,24 @@ def _persons(rng, houses: pd.DataFrame, county_code: str, n: int, timeline: Time
     days = rng.integers(0, (pd.Timestamp("2023-12-31") - pd.Timestamp("1940-01-01")).days, n)
     birth = timeline.dates((np.datetime64("1940-01-01") + days.astype("timedelta64[D]")).astype("datetime64[D]"))
     ymd = pd.Series(birth.astype(str)).str.replace("-", "", regex=False).to_numpy()
-    seq = rng.integers(0, 1000, n)
+    own = None if seqs is None else np.asarray(seqs, dtype=np.int64)  # this street's sequences (both parities)
+    seq = rng.integers(0, 1000, n) if own is None else own[rng.integers(0, len(own), n)]
     body = _cat(birthplace, ymd, pd.Series(seq.astype(str)).str.zfill(3))
-    for _ in range(100):  # one number per person: redraw the sequence of collisions, keeping its parity (gender)
+    for _ in range(100):  # one number per person: redraw the sequence of collisions
         dup = pd.Series(body).duplicated().to_numpy()
         if not dup.any():
             break
-        seq[dup] = (seq[dup] + 2 * rng.integers(1, 500, int(dup.sum()))) % 1000
+        if own is None:  # keeping its parity (gender)
+            seq[dup] = (seq[dup] + 2 * rng.integers(1, 500, int(dup.sum()))) % 1000
+        else:
+            seq[dup] = own[rng.integers(0, len(own), int(dup.sum()))]
         body[dup] = _cat(birthplace[dup], ymd[dup], pd.Series(seq[dup].astype(str)).str.zfill(3))
+    else:
+        if own is not None:
+            raise ValueError("公民身份号码的顺序码不够用：该街道人口过密")
     idn = _cat(body, ric_check_char(body))
     return pd.DataFrame({
-        "person_id": _ids(f"{county_code}P", n), "id_number": idn, "name": person_names(rng, n),
+        "person_id": _ids(f"{county_code}P", n, start), "id_number": idn, "name": person_names(rng, n),
         "gender": np.where(seq % 2 == 1, "男", "女"), "birth_date": birth, "phone": phone_numbers(rng, n),
         "registration": np.where(local, "户籍人口", "流动人口"),
         "address_id": houses["address_id"].to_numpy()[h], "house_id": houses["house_id"].to_numpy()[h],
@@ -338,7 +403,8 @@ def _persons(rng, houses: pd.DataFrame, county_code: str, n: int, timeline: Time
     })
 
 
-def _units(rng, b: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, county_code: str, n: int) -> pd.DataFrame:
+def _units(rng, b: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, county_code: str, n: int, start: int = 1,
+           heads: tuple | None = None) -> pd.DataFrame:
     baddr = addresses[addresses["element_type"] == "50"]
     nonres = np.flatnonzero((b["use"] != "住宅").to_numpy())
     pool = nonres if len(nonres) else np.arange(len(b))
@@ -346,19 +412,26 @@ def _units(rng, b: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, county_code: s
     addr_of_b = pd.Series(baddr["address_id"].to_numpy(), index=baddr["building_id"].to_numpy())
     kind = rng.choice(["91", "92", "12", "52", "N2", "Y1"], n, p=[0.68, 0.15, 0.05, 0.05, 0.05, 0.02])
     alphabet = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
-    org8 = _cat(*[alphabet[rng.integers(0, 10 if i < 2 else 31, n)] for i in range(8)])
+
+    def draw(k: int) -> np.ndarray:
+        if heads is None:
+            return _cat(*[alphabet[rng.integers(0, 10 if i < 2 else 31, k)] for i in range(8)])
+        own = np.asarray(heads, dtype=object)  # this street's first two digits
+        return _cat(own[rng.integers(0, len(own), k)], *[alphabet[rng.integers(0, 31, k)] for _ in range(6)])
+
+    org8 = draw(n)
     for _ in range(100):  # organisation codes are unique
         dup = pd.Series(org8).duplicated().to_numpy()
         if not dup.any():
             break
-        org8[dup] = _cat(*[alphabet[rng.integers(0, 10 if i < 2 else 31, int(dup.sum()))] for i in range(8)])
+        org8[dup] = draw(int(dup.sum()))
     org9 = _cat(org8, org_check_char(org8))
     body = _cat(kind, np.full(n, county_code), org9)
     uscc = _cat(body, uscc_check_char(body))
     names = _cat(np.full(n, "随"), np.array(ORG_WORDS)[rng.integers(0, len(ORG_WORDS), n)],
                  np.array(ORG_KIND)[rng.integers(0, len(ORG_KIND), n)])
     return pd.DataFrame({
-        "unit_id": _ids(f"{county_code}U", n), "name": names, "uscc": uscc, "legal_rep": person_names(rng, n),
+        "unit_id": _ids(f"{county_code}U", n, start), "name": names, "uscc": uscc, "legal_rep": person_names(rng, n),
         "phone": phone_numbers(rng, n), "industry": rng.choice(["批发和零售业", "住宿和餐饮业", "制造业", "建筑业", "教育", "卫生和社会工作", "农、林、牧、渔业"], n),
         "employees": rng.integers(1, 300, n).astype("int64"),
         "address_id": addr_of_b.reindex(b["building_id"].to_numpy()[bi]).to_numpy(),
