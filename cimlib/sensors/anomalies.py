@@ -35,6 +35,14 @@ sees the flagged rows.
 
 Everything is vectorized over all series at once (no loop over devices or rows). On Dask the frame is shuffled so
 that each series lives in one partition and the pandas implementation is mapped over the partitions.
+
+The scores are not local: each series is judged against statistics of all its readings (its robust scales and tail,
+its time-of-day and weekday profiles, its run lengths, its sampling step), and runs, hysteresis and event numbers
+follow the series from its first reading to its last. A day of readings therefore cannot be scored with a few hours
+of overlap from the previous day and give the same result; what bounds the memory instead is scoring whole series a
+batch of devices at a time: :func:`flagged_readings` takes a batch as arrays and returns only its flagged rows
+(``cim sensors`` feeds it the rows its scan left on disk, grouped by device; see
+:func:`cimlib.sensors.compute.analyse_sensors`).
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULTS", "KINDS", "AnomalyParams", "anomaly_events", "detect_anomalies"]
+__all__ = ["DEFAULTS", "KINDS", "AnomalyParams", "anomaly_events", "detect_anomalies", "flagged_readings"]
 
 KINDS = ("spike", "level", "flat")
 """Values of ``anomaly_kind`` for flagged readings (``""`` for the others)."""
@@ -407,33 +415,96 @@ def _detect_frame(df: pd.DataFrame, value: str, time: str, by, p: AnomalyParams)
     codes, _ = _codes(df, by)
     t_all = _time_ns(df[time])
     v_all = pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    order = _sort_order(codes, t_all, v_all)
+    order, score, flag, kind, event = _detect_arrays(codes, t_all, v_all, p)
     out = df if bool((order[1:] > order[:-1]).all()) else df.take(order)    # already in order: no copy
-    codes, t_all, v_all = codes[order], t_all[order], v_all[order]
-    n = len(out)
-    score = np.full(n, np.nan)
-    flag = np.zeros(n, dtype=bool)
-    kind = np.zeros(n, dtype=np.int8)   # 0 none, 1 spike, 2 level, 3 flat
-    event = np.full(n, -1, dtype=np.int64)
-    valid = np.isfinite(v_all) & (t_all != np.iinfo(np.int64).min) & (codes >= 0)
-    iv = np.flatnonzero(valid)
-    if len(iv):
-        g, t, x = codes[iv], t_all[iv], v_all[iv]
-        # exact duplicates (same series, time and value) are scored once, through their first copy
-        dup = np.zeros(len(iv), dtype=bool)
-        dup[1:] = (g[1:] == g[:-1]) & (t[1:] == t[:-1]) & (x[1:] == x[:-1])
-        rep = np.cumsum(~dup) - 1
-        keep = ~dup
-        s_u, f_u, k_u, e_u = _score_series(g[keep], t[keep], x[keep], p)
-        score[iv], flag[iv], kind[iv], event[iv] = s_u[rep], f_u[rep], k_u[rep], e_u[rep]
+    return out.assign(score=score, is_anomaly=flag, anomaly_kind=_kind_names(flag, kind), anomaly_event=event)
+
+
+def _kind_names(flag: np.ndarray, kind: np.ndarray):
+    """``anomaly_kind`` strings (``""`` where not flagged) from the kind codes (1 spike, 2 level, 3 flat)."""
     import pyarrow as pa
 
     names = pa.array(["", "spike", "level", "flat"])
     kinds = pa.DictionaryArray.from_arrays(pa.array(np.where(flag, kind, 0).astype(np.int8)), names)
-    out = out.assign(score=score, is_anomaly=flag,
-                     anomaly_kind=pd.array(kinds.dictionary_decode(), dtype="str"),
-                     anomaly_event=event)
-    return out
+    return pd.array(kinds.dictionary_decode(), dtype="str")
+
+
+def _detect_arrays(codes: np.ndarray, t_all: np.ndarray, v_all: np.ndarray, p: AnomalyParams):
+    """Score rows given as arrays (series code, -1 for none; time as int64 ns, ``INT64_MIN`` for none; value).
+
+    Returns ``order`` (the rows sorted by series, time, value) and, in that order, the score, flag, kind code
+    (0 none, 1 spike, 2 level, 3 flat) and event number of every row: the core of :func:`detect_anomalies`.
+    """
+    order = _sort_order(codes, t_all, v_all)
+    codes, t_all, v_all = codes[order], t_all[order], v_all[order]
+    n = len(order)
+    valid = np.isfinite(v_all) & (t_all != np.iinfo(np.int64).min) & (codes >= 0)
+    iv = None if valid.all() else np.flatnonzero(valid)    # (all valid, as from the scan: no copies)
+    g, t, x = (codes, t_all, v_all) if iv is None else (codes[iv], t_all[iv], v_all[iv])
+    del codes, t_all, v_all, valid
+    # exact duplicates (same series, time and value) are scored once, through their first copy
+    dup = np.zeros(len(g), dtype=bool)
+    dup[1:] = (g[1:] == g[:-1]) & (t[1:] == t[:-1]) & (x[1:] == x[:-1])
+    rep = None
+    if dup.any():
+        rep = np.cumsum(~dup) - 1
+        g, t, x = g[~dup], t[~dup], x[~dup]
+    del dup
+    got = _score_series(g, t, x, p) if len(g) else (np.zeros(0), np.zeros(0, bool), np.zeros(0, np.int8),
+                                                     np.zeros(0, np.int64))
+    del g, t, x
+    if rep is not None:
+        got = tuple(a[rep] for a in got)
+    if iv is None:
+        score, flag, kind, event = got
+    else:
+        score = np.full(n, np.nan)
+        flag = np.zeros(n, dtype=bool)
+        kind = np.zeros(n, dtype=np.int8)   # 0 none, 1 spike, 2 level, 3 flat
+        event = np.full(n, -1, dtype=np.int64)
+        score[iv], flag[iv], kind[iv], event[iv] = got
+    return order, score, flag, kind, event
+
+
+def flagged_readings(codes: np.ndarray, ts, values: np.ndarray, ids, **params) -> pd.DataFrame:
+    """The flagged readings of series given as arrays: what ``detect_anomalies(frame)`` flags, without the frame.
+
+    For the frame ``device_id = Categorical.from_codes(codes, ids), ts, value`` this returns exactly the rows of
+    ``detect_anomalies(frame)`` with ``is_anomaly`` true (same order, columns and values). Only the flagged rows
+    are built as a frame, so a caller that feeds complete series in batches (see
+    :func:`cimlib.sensors.compute.analyse_sensors`) holds the batch's arrays and little more.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int
+        Series of each row: a position in ``ids`` (rows of one series may come in any order).
+    ts : numpy.ndarray of datetime64
+        Reading times (any unit; the result keeps it).
+    values : numpy.ndarray of float
+        Readings.
+    ids : pandas.Index or sequence
+        The series keys (categories of ``device_id`` in the result).
+    **params
+        Fields of :class:`AnomalyParams`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device_id, ts, value, score, is_anomaly, anomaly_kind, anomaly_event`` of the flagged rows.
+    """
+    p = _params(params)
+    ts = np.asarray(ts)
+    if not np.issubdtype(ts.dtype, np.datetime64):
+        raise TypeError(f"ts 应为 datetime64 数组，得到 {ts.dtype}")
+    t_ns = ts.astype("datetime64[ns]").view(np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    order, score, flag, kind, event = _detect_arrays(codes, t_ns, values, p)
+    rows = order[flag]
+    return pd.DataFrame({
+        "device_id": pd.Categorical.from_codes(codes[rows], categories=pd.Index(ids)),
+        "ts": ts[rows], "value": values[rows], "score": score[flag], "is_anomaly": flag[flag],
+        "anomaly_kind": _kind_names(flag[flag], kind[flag]), "anomaly_event": event[flag]})
 
 
 def _sort_order(codes: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -482,6 +553,7 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
     cut = new_g | (dt > p.gap_factor * step[gid])
     seg = np.cumsum(cut) - 1
     bounds = _segment_bounds(seg)
+    del dt, cut                                     # (the large temporaries are dropped as soon as they are used)
 
     # value resolution of each series: smallest non-zero change between consecutive samples
     dx = np.empty(n)
@@ -493,17 +565,18 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
     dxp = np.where(dx > tiny[gid], dx, np.inf)
     res = np.minimum.reduceat(dxp, gstarts)
     res = np.where(np.isfinite(res), res, 0.0)
+    del dx, dxp
 
     # runs of exactly equal consecutive values (within a series)
     same = np.zeros(n, dtype=bool)
     same[1:] = (x[1:] == x[:-1]) & ~new_g[1:]
     run_id = np.cumsum(~same) - 1
     length = np.bincount(run_id)[run_id].astype(np.float64)
+    del run_id
 
     # ---- spike: residual against the short centred rolling median, over a local robust scale
     med = _neighbour_median(x, seg, p.window)
-    r = x - med
-    ar = np.abs(r)                                  # NaN for a sample alone in its segment
+    ar = np.abs(x - med)                            # NaN for a sample alone in its segment
     mid, upper = _group_quantile(ar, gid, n_groups, (0.5, 0.9), _sub_index(local, 2))   # every 2nd: plenty
     # an intermittent series (flat most of the time) has a zero MAD: its upper residuals give the scale instead
     glob = np.maximum(np.maximum(_MAD * mid, upper / 1.6449), res)
@@ -513,7 +586,9 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
     local_scale = _MEAN_ABS * _rolling_mean(clipped, seg, p.scale_window, bounds=bounds)
     scale = np.maximum(np.maximum(local_scale, p.min_scale_fraction * glob[gid]), res[gid])
     scale = np.maximum(scale, tiny[gid])
+    del clipped, local_scale
     z_spike = _tail_stretch(ar / scale, gid, n_groups, size, p, local)
+    del ar, scale
     # clusters of moderately unusual readings: the excess of each reading's spike score over ``cluster_k``, summed
     # over ``cluster_window`` readings, counts as evidence; a reading that is itself beyond ``cluster_k`` scores
     # ``cluster_k`` plus that sum (a lone reading keeps its own score; two readings of 4.3 or three of 3.9 within
@@ -523,6 +598,7 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
         em, ec = _rolling_mean(excess, seg, p.cluster_window, counts=True, bounds=bounds)
         evidence = p.cluster_k + em * ec
         z_spike = np.where(z_spike > p.cluster_k, np.maximum(z_spike, evidence), z_spike)
+        del excess, em, ec, evidence
 
     if p.routine_share < 1:
         z_spike = _routine_spikes(z_spike, t, gid, n_groups, gstarts, p)
@@ -531,12 +607,15 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
     # the week when that explains the series much better), at the short scale and averaged over longer windows
     expect = _expected_level(med, t, gid, n_groups, gstarts, size, local, p)
     d = med - expect
+    del med
     d_center, d_scale = _robust_center_scale(d, gid, n_groups, local, 2)
     s1 = np.maximum(np.maximum(d_scale, p.level_floor * glob), res)
     s1 = np.where(s1 > 0, s1, np.maximum(tiny, 1e-12))
     dev1 = d - d_center[gid]
+    del d
     # per-sample deviation from the expected level, clipped so that one wild reading cannot carry a long mean
     e = x - expect - d_center[gid]
+    del expect
     e = np.clip(e, -p.level_clip * s1[gid], p.level_clip * s1[gid])
     # ... leaving out flat runs (a stuck stretch is the flat score's business: in a long mean it would flag its
     # normal neighbours)
@@ -569,12 +648,15 @@ def _score_series(g: np.ndarray, t: np.ndarray, x: np.ndarray, p: AnomalyParams,
             own &= (np.sign(short) == np.sign(dev)) & (np.abs(short) >= 0.5 * np.abs(dev))
         z_level = np.maximum(z_level, np.where(own, z_w, 0.0))
         inner.append(np.nan_to_num(dev))
+        del m, cnt, dev, z_w, own
+    del e, e_mean, big, inner, dev1
 
     # ---- flat: runs of exactly equal consecutive values, against the series' own run lengths
     z_flat = _flat_scores(same, length, gid, n_groups, size, p, local)
 
     scores = np.vstack([z_spike, z_level, z_flat])
-    scores = np.where(np.isfinite(scores), scores, 0.0)
+    del z_spike, z_level, z_flat
+    scores[~np.isfinite(scores)] = 0.0
     if components:                                  # for diagnostics
         return scores
     total = scores.max(axis=0)
@@ -830,9 +912,13 @@ def _label_quantile(a: np.ndarray, label: np.ndarray, gid: np.ndarray, n_labels:
         dense = np.cumsum(np.r_[True, gid[1:] != gid[:-1]]) - 1
         span = np.where(hi > lo, hi - lo, 1.0)
         av, lab, dn = a[ok], label[ok], dense[ok]
+        del dense
         key = lab + 0.5 * ((av - lo[dn]) / span[dn])
+        del dn
         order = np.argsort(key)
+        del key
         av, lab = av[order], lab[order]
+        del order
         cnt = np.bincount(lab, minlength=n_labels)
         first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
         has = cnt > 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import tempfile
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from cimlib._io import sha256_files
@@ -14,10 +17,17 @@ from cimlib.sensors.cluster import dask_client
 from cimlib.sensors.cube import hourly_cube
 from cimlib.sensors.health import device_days, health_metrics
 from cimlib.sensors.readings import (ScanSpec, catalog_reading_tasks, of_period, period_bounds, periods_of,
-                                     read_good_rows, scan_readings)
+                                     read_good_rows, release_memory, scan_readings)
 from cimlib.sensors.spatial import DEFAULT_COVER_DISTANCE_M, grid_density, road_coverage, street_density
 
 PROBLEM_COLUMNS = ["dataset", "file", "problem"]
+
+ANOMALY_BATCH_ROWS = 1_000_000
+"""Readings per batch of whole series in the anomaly detection: the working set of a batch is about 0.3 kB per
+reading, 0.3 GB per batch (the large sample city's 82M readings are 80-odd batches)."""
+
+ANOMALY_THREADS = 2
+"""Batches scored at the same time (numpy releases the GIL): the peak memory grows with it, the time shrinks."""
 
 
 @dataclass
@@ -76,7 +86,10 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
     cover_distance_m : float, default 50
         Road coverage distance (metres).
     anomalies : bool, default True
-        Run the anomaly detection (one more pass over the readings).
+        Run the anomaly detection. On the local scheduler the scan writes the good rows to a temporary folder
+        (``$TMPDIR``, about 16 bytes a reading, removed at the end) and the series are scored a batch of devices at a
+        time (:data:`ANOMALY_BATCH_ROWS`), so the memory stays bounded; on a ``dask.distributed`` cluster the
+        readings are read again and shuffled by device.
     cube : bool, default True
         Build the hourly ``device x time`` cube.
     late_s : float, default 300
@@ -119,9 +132,21 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
     readings_sha, devices_sha = sha256_files(input_files), sha256_files(catalog.inputs("devices"))
     fingerprint = hashlib.sha256(f"readings:{readings_sha}\ndevices:{devices_sha}\n".encode()).hexdigest()
     problems = []
-    with dask_client(catalog, scheduler):
+    with dask_client(catalog, scheduler) as client, _spill_folder(anomalies and client is None) as spill:
+        # on the local scheduler the scan also leaves each day's good rows on disk, grouped by device, and the
+        # anomaly detection reads whole series back batch by batch; on a cluster (whose workers may not see a
+        # local folder) the anomalies take the Dask path
+        spec.spill_dir = spill
         scan = scan_readings(tasks, spec, progress=progress)
-        events = _anomaly_events(tasks, devices, p0, n_days, progress) if anomalies else pd.DataFrame()
+        cube_ds = hourly_cube(scan.hourly, devices, p0, n_days) if cube else None
+        scan.hourly = None
+        release_memory()
+        if not anomalies:
+            events = pd.DataFrame()
+        elif spill is not None:
+            events = _spilled_anomaly_events(scan.spilled, devices, p0, progress)
+        else:
+            events = _anomaly_events(tasks, devices, p0, n_days, progress)
     problems += [("readings", r.file, r.problem) for r in scan.failed.itertuples()]
     daily = device_days(scan, devices, p0, n_days)
     health = health_metrics(daily, period, fingerprint=fingerprint)
@@ -140,7 +165,6 @@ def analyse_sensors(catalog, period: str | None = None, *, alarm_rules=None, cov
         density_grid = grid_density(devices)
         if streets is not None:
             density_street = street_density(devices, streets)
-    cube_ds = hourly_cube(scan.hourly, devices, p0, n_days) if cube else None
     inputs = {"readings": {"files": len(input_files), "sha256": readings_sha}, "devices": {"sha256": devices_sha},
               "combined_sha256": fingerprint}
     return SensorResult(period=period, health=health, health_daily=daily, alarms=alarms, anomalies=events,
@@ -186,7 +210,8 @@ def _good_part(paths, ids: pd.Index, p0_ms: int, n_days: int, columns: dict | No
 
 
 def _anomaly_events(tasks, devices, p0_ms, n_days, progress):
-    from cimlib.sensors.anomalies import anomaly_events, detect_anomalies
+    """Anomaly events through Dask: the good readings read again and shuffled by device (on a cluster)."""
+    from cimlib.sensors.anomalies import detect_anomalies
 
     frame = good_readings(tasks, devices, p0_ms, n_days)
     flagged = detect_anomalies(frame, value="value", time="ts", by="device_id")
@@ -199,6 +224,102 @@ def _anomaly_events(tasks, devices, p0_ms, n_days, progress):
                 flagged = flagged.compute()
         else:
             flagged = flagged.compute()
+    return _events_of(flagged, devices)
+
+
+@contextlib.contextmanager
+def _spill_folder(wanted: bool):
+    """A temporary folder for the scan's spilled rows (removed afterwards), or None."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="cim-sensors-") as folder:
+        yield folder
+
+
+def _spilled_anomaly_events(spilled, devices, p0_ms: int, progress: bool = False, batch_rows: int | None = None,
+                            threads: int | None = None) -> pd.DataFrame:
+    """Anomaly events of the rows the scan spilled, series batch by series batch (no shuffle, bounded memory).
+
+    The detection judges each series against statistics of its whole month (its robust scales, its time-of-day
+    profile, its run lengths, its tail), so a day cannot be scored with a few hours of overlap and give the same
+    result; instead the devices are cut into batches of about ``batch_rows`` readings, and each batch reads the
+    rows of its devices from every task's spill (contiguous slices) and scores those complete series exactly as
+    :func:`~cimlib.sensors.anomalies.detect_anomalies` does. Only the flagged rows are kept.
+
+    Parameters
+    ----------
+    spilled : list of SpilledRows
+        From the scan (:attr:`~cimlib.sensors.readings.ScanResult.spilled`).
+    devices : pandas.DataFrame
+        The device register in the scan's order.
+    p0_ms : int
+        Start of the period (epoch ms), the origin of the spilled times.
+    progress : bool, default False
+        Progress bar over the batches.
+    batch_rows : int, optional
+        Readings per batch (default :data:`ANOMALY_BATCH_ROWS`).
+    threads : int, optional
+        Batches scored at once (default :data:`ANOMALY_THREADS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event (see :func:`~cimlib.sensors.anomalies.anomaly_events`) with the device's type, metric
+        and street.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cimlib.sensors.anomalies import flagged_readings
+
+    ids = pd.Index(devices["device_id"].to_numpy(dtype=object))
+    totals = np.zeros(len(ids), dtype=np.int64)
+    for part in spilled:
+        totals += part.counts
+    edges = _batch_edges(totals, batch_rows or ANOMALY_BATCH_ROWS)
+    threads = threads or ANOMALY_THREADS
+
+    def score(first: int, stop: int) -> pd.DataFrame:
+        parts = [part.read(first, stop) for part in spilled] or [(np.zeros(0, np.int64),) * 2 + (np.zeros(0),)]
+        dev, rel, val = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        del parts
+        rel += p0_ms
+        flagged = flagged_readings(dev, rel.view("datetime64[ms]"), val, ids)
+        del dev, rel, val
+        release_memory()
+        return flagged
+
+    bounds = list(zip(edges[:-1].tolist(), edges[1:].tolist())) or [(0, 0)]
+    with ThreadPoolExecutor(max(1, min(threads, len(bounds)))) as pool:
+        futures = [pool.submit(score, a, b) for a, b in bounds]
+        if progress:
+            from concurrent.futures import as_completed
+
+            from tqdm.auto import tqdm
+
+            for _ in tqdm(as_completed(futures), total=len(futures), desc="异常检测", unit="批"):
+                pass
+        flagged = pd.concat([f.result() for f in futures], ignore_index=True)
+    return _events_of(flagged, devices)
+
+
+def _batch_edges(totals: np.ndarray, batch_rows: int) -> np.ndarray:
+    """Device boundaries ``0 = e0 < e1 < ... = n`` of batches of consecutive devices with about ``batch_rows``
+    readings each: a batch ends with the device whose readings reach the next multiple of ``batch_rows`` (so a
+    batch holds at most ``batch_rows`` readings plus those of its last device)."""
+    n = len(totals)
+    if n == 0:
+        return np.zeros(1, dtype=np.int64)
+    cum = np.cumsum(totals)
+    marks = np.arange(1, int(cum[-1] // max(batch_rows, 1)) + 1) * max(batch_rows, 1)
+    cuts = np.searchsorted(cum, marks, side="left") + 1          # the device that reaches each mark ends a batch
+    return np.unique(np.concatenate([[0], np.minimum(cuts, n), [n]])).astype(np.int64)
+
+
+def _events_of(flagged: pd.DataFrame, devices: pd.DataFrame) -> pd.DataFrame:
+    """Events of the flagged readings, with the device's type, metric and street."""
+    from cimlib.sensors.anomalies import anomaly_events
+
     events = anomaly_events(flagged, time="ts", by="device_id")
     meta = devices[["device_id", "device_type"] + [c for c in ("metric", "street_code") if c in devices]]
     events["device_id"] = events["device_id"].astype(str)

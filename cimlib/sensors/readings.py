@@ -11,7 +11,10 @@ the bad rows and reduces the good ones to small partial tables:
 - rows beyond an alarm threshold, with their predecessor — what :mod:`cimlib.sensors.alarms` turns into events;
 - optionally, per device and hour: count, sum, min, max — the hourly cube (:mod:`cimlib.sensors.cube`).
 
-Only these partials travel back; the raw rows never leave their task. Bad rows are counted by kind, with a sample
+Only these partials travel back; the raw rows never leave their task, except that for the anomaly detection a
+task may also write its good rows to a local folder, grouped by device (:attr:`ScanSpec.spill_dir`,
+:class:`SpilledRows`), so that whole series can be read back a batch of devices at a time without a second pass
+over the Parquet files or a shuffle. Bad rows are counted by kind, with a sample
 of each (file, row number, values), and never silently dropped: ``unknown_device`` (a device id not in the device
 register, or missing), ``ts_invalid`` (missing or unparseable time), ``ts_out_of_range`` (outside the period),
 ``value_invalid`` (missing, non-numeric or not finite). A file that cannot be read at all becomes a failed-input
@@ -102,6 +105,10 @@ class ScanSpec:
         A reading received more than this after its timestamp is late.
     cube : bool
         Also return hourly partials for the cube.
+    spill_dir : str, optional
+        Folder where each task also writes its good rows grouped by device (:class:`SpilledRows`), for the
+        anomaly detection to assemble whole series batch by batch without holding the month in memory; the
+        folder must be visible to the tasks (local scheduler). None: nothing is written.
     """
 
     device_ids: np.ndarray
@@ -113,6 +120,7 @@ class ScanSpec:
     lo_clear: np.ndarray | None = None
     late_ms: int = 300_000
     cube: bool = False
+    spill_dir: str | None = None
 
     @property
     def alarms(self) -> bool:
@@ -142,6 +150,10 @@ class ScanResult:
         ``dev, hour, count, sum, min, max`` per device and hour of the period.
     rows_read : int
         All rows read, good and bad.
+    files : list of str
+        The files of the scan.
+    spilled : list of SpilledRows
+        Each task's good rows on disk (only when :attr:`ScanSpec.spill_dir` was given).
     """
 
     daily: pd.DataFrame
@@ -153,6 +165,37 @@ class ScanResult:
     hourly: pd.DataFrame | None
     rows_read: int
     files: list[str] = field(default_factory=list)
+    spilled: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpilledRows:
+    """The good rows of one task on disk, grouped by device: what the anomaly detection reads back in batches.
+
+    Two raw files of equal length, ``rel_ms`` (int64, ms since the period's start) and ``value`` (float64); the
+    rows of device ``d`` (its position in :attr:`ScanSpec.device_ids`) are the ``counts[d]`` rows after those of
+    the devices before it, in file order.
+
+    Attributes
+    ----------
+    rel_path, value_path : str
+        The two files.
+    counts : numpy.ndarray
+        Rows of each registered device (int64, one per device).
+    """
+
+    rel_path: str
+    value_path: str
+    counts: np.ndarray = field(hash=False)
+
+    def read(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows of devices ``first .. stop - 1``: ``(device index, rel_ms, value)`` arrays."""
+        start = int(self.counts[:first].sum())
+        n = int(self.counts[first:stop].sum())
+        dev = np.repeat(np.arange(first, stop, dtype=np.int64), self.counts[first:stop])
+        rel = np.fromfile(self.rel_path, dtype=np.int64, count=n, offset=start * 8)
+        val = np.fromfile(self.value_path, dtype=np.float64, count=n, offset=start * 8)
+        return dev, rel, val
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,7 +413,7 @@ def _map_coded(table, values: dict[str, dict] | None):
 
 def _empty_partial(label: str) -> dict:
     return {"daily": None, "bad_counts": dict.fromkeys(BAD_KINDS, 0), "bad_samples": [], "failed": [],
-            "alarm_rows": None, "last_rows": None, "hourly": None, "rows_read": 0, "label": label}
+            "alarm_rows": None, "last_rows": None, "hourly": None, "rows_read": 0, "label": label, "spilled": None}
 
 
 def read_good_rows(paths, spec: ScanSpec, result: dict | None = None, *, receive_time: bool = True,
@@ -459,7 +502,49 @@ def scan_task(task: ReadingTask, spec: ScanSpec) -> dict:
                                                  columns=task.columns, values=task.values)
     if len(dev):
         _reduce(dev, rel, val, recv, spec, result)
+    del dev, rel, val, recv
+    release_memory()
     return result
+
+
+def release_memory() -> None:
+    """Give the memory freed by a large task back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    glibc keeps freed blocks in each thread's heap for reuse; after a task of a few hundred MB of temporaries,
+    tasks on other threads would otherwise add their own heaps on top, and the process would hold several times
+    its live data.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim():
+    global _TRIM
+    if _TRIM is None:
+        _TRIM = False
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            pass
+    return _TRIM or None
+
+
+_TRIM = None
+
+
+def _spill(order, dev, rel, val, spec: ScanSpec) -> SpilledRows:
+    """Write a task's good rows in ``order`` (grouped by device: the scan's device and time order) to two raw
+    files."""
+    import uuid
+
+    base = Path(spec.spill_dir) / uuid.uuid4().hex
+    rel_path, value_path = f"{base}.rel", f"{base}.value"
+    np.asarray(rel[order], dtype=np.int64).tofile(rel_path)
+    np.asarray(val[order], dtype=np.float64).tofile(value_path)
+    return SpilledRows(rel_path, value_path, np.bincount(dev, minlength=len(spec.device_ids)).astype(np.int64))
 
 
 def _decode(table, path: str, spec: ScanSpec, result: dict, labels: dict[str, str] | None = None):
@@ -509,8 +594,13 @@ def _reduce(dev, rel, val, recv, spec: ScanSpec, result: dict) -> None:
     running = np.maximum.accumulate(k_file)
     ooo = np.zeros(len(key), dtype=bool)
     ooo[o[1:]] = k_file[1:] < running[:-1]
+    del running
     t = o[np.argsort(k_file, kind="stable")]         # time order; duplicates are adjacent
+    del o, k_file
     ks = key[t]
+    del key
+    if spec.spill_dir is not None:
+        result["spilled"] = _spill(t, dev, rel, val, spec)
     first = np.ones(len(ks), dtype=bool)
     first[1:] = ks[1:] != ks[:-1]
     u = t[first]                                     # one row per distinct (device, ts), in time order
@@ -520,6 +610,7 @@ def _reduce(dev, rel, val, recv, spec: ScanSpec, result: dict) -> None:
     new_group[1:] = gs[1:] != gs[:-1]
     groups = gs[new_group]
     inv_s = np.cumsum(new_group) - 1                 # group of each row in time order
+    del gs, ks, new_group
     m = len(groups)
     rows = np.bincount(inv_s, minlength=m)
     received = np.bincount(inv_s[first], minlength=m)
@@ -541,16 +632,18 @@ def _reduce(dev, rel, val, recv, spec: ScanSpec, result: dict) -> None:
         "late": np.bincount(inverse[has_recv & (lat > spec.late_ms)], minlength=m).astype(np.int64),
         "negative_latency": np.bincount(inverse[has_recv & (lat < 0)], minlength=m).astype(np.int64),
     })
+    del inverse, inv_s, lat, has_recv, ooo, t
     du, ru, vu = dev[u], rel[u], val[u]
+    del u
     if spec.alarms:
         _alarm_partials(du, ru, vu, spec, result)
     if spec.cube:
         hidx = ru // HOUR_MS
         gh = du * (n_days * 24) + hidx
         starts = np.flatnonzero(np.r_[True, gh[1:] != gh[:-1]])
-        result["hourly"] = pd.DataFrame({
-            "dev": du[starts], "hour": hidx[starts],
-            "count": np.diff(np.r_[starts, len(gh)]).astype(np.int64),
+        result["hourly"] = pd.DataFrame({     # (32-bit indexes and counts: a month has 7M device-hours)
+            "dev": du[starts].astype(np.int32), "hour": hidx[starts].astype(np.int32),
+            "count": np.diff(np.r_[starts, len(gh)]).astype(np.int32),
             "sum": np.add.reduceat(vu, starts), "min": np.minimum.reduceat(vu, starts),
             "max": np.maximum.reduceat(vu, starts),
         })
@@ -602,7 +695,10 @@ def scan_readings(tasks: list[ReadingTask], spec: ScanSpec, *, progress: bool = 
     import dask
 
     partials = _compute([dask.delayed(scan_task, pure=True)(t, spec) for t in tasks], progress)
-    return _combine(partials, spec, [p for t in tasks for p in t.paths])
+    result = _combine(partials, spec, [p for t in tasks for p in t.paths])
+    del partials
+    release_memory()
+    return result
 
 
 def _compute(delayed, progress: bool) -> list:
@@ -665,8 +761,9 @@ def _combine(partials: list[dict], spec: ScanSpec, files: list[str]) -> ScanResu
     failed = pd.DataFrame([f for p in partials for f in p["failed"]], columns=["file", "problem"])
     hourly = None
     if spec.cube:
-        hourly = _cat([p["hourly"] for p in partials], ["dev", "hour", "count", "sum", "min", "max"])
-        if len(hourly) and hourly.duplicated(["dev", "hour"]).any():
+        hourly = _cat([p.pop("hourly") for p in partials], ["dev", "hour", "count", "sum", "min", "max"])
+        key = hourly["dev"].to_numpy(np.int64) * (spec.n_days * 24) + hourly["hour"].to_numpy(np.int64)
+        if len(hourly) and np.bincount(key, minlength=len(spec.device_ids) * spec.n_days * 24).max() > 1:
             hourly = hourly.groupby(["dev", "hour"], as_index=False, sort=True).agg(
                 count=("count", "sum"), sum=("sum", "sum"), min=("min", "min"), max=("max", "max"))
     alarm_cols = ["dev", "rel_ms", "value", "trig_hi", "still_hi", "trig_lo", "still_lo", "prev_rel_ms",
@@ -675,4 +772,5 @@ def _combine(partials: list[dict], spec: ScanSpec, files: list[str]) -> ScanResu
         daily=daily, bad_counts=bad_counts, bad_samples=samples, failed=failed,
         alarm_rows=_cat([p["alarm_rows"] for p in partials], alarm_cols),
         last_rows=_cat([p["last_rows"] for p in partials], ["dev", "rel_ms", "still_hi", "still_lo"]),
-        hourly=hourly, rows_read=int(sum(p["rows_read"] for p in partials)), files=files)
+        hourly=hourly, rows_read=int(sum(p["rows_read"] for p in partials)), files=files,
+        spilled=[p["spilled"] for p in partials if p.get("spilled") is not None])
