@@ -79,31 +79,15 @@ def _phase_workbench(catalog_path: str, period: str, out: Path) -> dict:
             "files": sum(len(t.paths) for t in tasks)}
 
 
-def _phase_duckdb(catalog_path: str, period: str, out: Path) -> dict:
-    import duckdb
+_GOOD_SQL = """
+        SELECT CAST(r.device_id AS VARCHAR) AS device_id, r.ts, r.value
+        FROM read_parquet(?) r SEMI JOIN devices d ON CAST(r.device_id AS VARCHAR) = d.device_id
+        WHERE r.ts >= ? AND r.ts < ? AND isfinite(r.value)
+"""
+"""The good readings (registered device, inside the period, finite value), as the workbench counts them."""
 
-    from cimlib import Catalog
-    from cimlib.sensors import load_devices, reading_tasks
-    from cimlib.sensors.readings import period_bounds
-
-    t0 = time.perf_counter()
-    cat = Catalog.load(catalog_path)
-    devices = pd.DataFrame(load_devices(cat)[["device_id", "interval_s"]])
-    files = [p for t in reading_tasks(cat.files("readings"), period) for p in t.paths]
-    p0, n_days = period_bounds(period)
-    start = pd.Timestamp(p0, unit="ms")
-    end = start + pd.Timedelta(days=n_days)
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    con.register("devices", devices)
-    con.execute("CREATE TEMP TABLE days AS SELECT CAST(range AS DATE) AS date FROM range(?::TIMESTAMP, ?::TIMESTAMP, "
-                "INTERVAL 1 DAY)", [start.to_pydatetime(), end.to_pydatetime()])
-    query = """
-        WITH good AS (
-            SELECT CAST(r.device_id AS VARCHAR) AS device_id, r.ts
-            FROM read_parquet(?) r SEMI JOIN devices d ON CAST(r.device_id AS VARCHAR) = d.device_id
-            WHERE r.ts >= ? AND r.ts < ? AND isfinite(r.value)
-        ), per_day AS (
+_HEALTH_SQL = """
+        WITH good AS ({good}), per_day AS (
             SELECT device_id, CAST(ts AS DATE) AS date, count(DISTINCT ts) AS received,
                    count(DISTINCT hour(ts)) AS online_hours
             FROM good GROUP BY ALL
@@ -113,7 +97,39 @@ def _phase_duckdb(catalog_path: str, period: str, out: Path) -> dict:
                least(coalesce(p.received, 0), 86400 // d.interval_s) / (86400 // d.interval_s) AS completeness,
                coalesce(p.online_hours, 0) / 24.0 AS online_rate
         FROM devices d CROSS JOIN days LEFT JOIN per_day p ON p.device_id = d.device_id AND p.date = days.date
-    """
+"""
+"""Per device and day: received, online hours, expected samples, completeness, online rate (``{good}``: the good rows)."""
+
+
+def _duckdb_session(catalog_path: str, period: str, temp_dir: Path | None = None):
+    """A 2-thread DuckDB connection with the device register (``devices``) and the period's days (``days``), the
+    period's reading files and its bounds."""
+    import duckdb
+
+    from cimlib import Catalog
+    from cimlib.sensors import load_devices, reading_tasks
+    from cimlib.sensors.readings import period_bounds
+
+    cat = Catalog.load(catalog_path)
+    devices = pd.DataFrame(load_devices(cat)[["device_id", "interval_s"]])
+    files = [p for t in reading_tasks(cat.files("readings"), period) for p in t.paths]
+    p0, n_days = period_bounds(period)
+    start = pd.Timestamp(p0, unit="ms")
+    end = start + pd.Timedelta(days=n_days)
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    if temp_dir is not None:
+        con.execute(f"SET temp_directory = '{temp_dir}'")
+    con.register("devices", devices)
+    con.execute("CREATE TEMP TABLE days AS SELECT CAST(range AS DATE) AS date FROM range(?::TIMESTAMP, ?::TIMESTAMP, "
+                "INTERVAL 1 DAY)", [start.to_pydatetime(), end.to_pydatetime()])
+    return con, files, start, end
+
+
+def _phase_duckdb(catalog_path: str, period: str, out: Path) -> dict:
+    t0 = time.perf_counter()
+    con, files, start, end = _duckdb_session(catalog_path, period)
+    query = _HEALTH_SQL.format(good=_GOOD_SQL)
     res = con.execute(query, [files, start.to_pydatetime(), end.to_pydatetime()]).df()
     wall = time.perf_counter() - t0
     res[["device_id", "date", "expected", "received", "online_hours"]].to_parquet(out)
@@ -167,42 +183,10 @@ def _phase_cli(catalog_path: str, period: str, out: Path) -> dict:
 
 def _phase_duckdb_z(catalog_path: str, period: str, out: Path) -> dict:
     """DuckDB (2 threads): the per-device-day health and a rolling z-score over every series."""
-    import duckdb
-
-    from cimlib import Catalog
-    from cimlib.sensors import load_devices, reading_tasks
-    from cimlib.sensors.readings import period_bounds
-
     t0 = time.perf_counter()
-    cat = Catalog.load(catalog_path)
-    devices = pd.DataFrame(load_devices(cat)[["device_id", "interval_s"]])
-    files = [p for t in reading_tasks(cat.files("readings"), period) for p in t.paths]
-    p0, n_days = period_bounds(period)
-    start = pd.Timestamp(p0, unit="ms")
-    end = start + pd.Timedelta(days=n_days)
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    con.execute(f"SET temp_directory = '{out.parent / 'duckdb.tmp'}'")
-    con.register("devices", devices)
-    con.execute("CREATE TEMP TABLE days AS SELECT CAST(range AS DATE) AS date FROM range(?::TIMESTAMP, ?::TIMESTAMP, "
-                "INTERVAL 1 DAY)", [start.to_pydatetime(), end.to_pydatetime()])
-    good = """
-        SELECT CAST(r.device_id AS VARCHAR) AS device_id, r.ts, r.value
-        FROM read_parquet(?) r SEMI JOIN devices d ON CAST(r.device_id AS VARCHAR) = d.device_id
-        WHERE r.ts >= ? AND r.ts < ? AND isfinite(r.value)
-    """
-    health = f"""
-        WITH good AS ({good}), per_day AS (
-            SELECT device_id, CAST(ts AS DATE) AS date, count(DISTINCT ts) AS received,
-                   count(DISTINCT hour(ts)) AS online_hours
-            FROM good GROUP BY ALL
-        )
-        SELECT d.device_id, CAST(days.date AS VARCHAR) AS date, CAST(86400 // d.interval_s AS BIGINT) AS expected,
-               coalesce(p.received, 0) AS received, coalesce(p.online_hours, 0) AS online_hours,
-               least(coalesce(p.received, 0), 86400 // d.interval_s) / (86400 // d.interval_s) AS completeness,
-               coalesce(p.online_hours, 0) / 24.0 AS online_rate
-        FROM devices d CROSS JOIN days LEFT JOIN per_day p ON p.device_id = d.device_id AND p.date = days.date
-    """
+    con, files, start, end = _duckdb_session(catalog_path, period, temp_dir=out.parent / "duckdb.tmp")
+    good = _GOOD_SQL
+    health = _HEALTH_SQL.format(good=_GOOD_SQL)
     half = Z_WINDOW // 2
     zscore = f"""
         WITH good AS ({good}), z AS (
