@@ -115,3 +115,31 @@ def load_yaml_document(path, what: str, list_key: str, error=ValueError) -> dict
     if not isinstance(doc, dict) or not isinstance(doc.get(list_key), list):
         raise error(f"{what} {path}：顶层应有 {list_key} 列表")
     return doc
+
+
+_TRIM = None
+
+
+def release_memory() -> None:
+    """Give the memory freed by a large task back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    glibc keeps freed blocks in each thread's heap for reuse; after a task of a few hundred MB of temporaries,
+    tasks on other threads would otherwise add their own heaps on top, and the process would hold several times
+    its live data.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _malloc_trim():
+    global _TRIM
+    if _TRIM is None:
+        _TRIM = False
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            pass
+    return _TRIM or None

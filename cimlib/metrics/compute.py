@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from tqdm.auto import tqdm
 
-from cimlib._io import input_label, input_sha256
+from cimlib._io import input_label, input_sha256, release_memory
 from cimlib.catalog import Catalog, CatalogError
 from cimlib.metrics import pipeline as _pipeline
 from cimlib.metrics._areas import Areas, roll_up
@@ -29,6 +29,10 @@ from cimlib.lookup import isin
 from cimlib.metrics.registers import DATASET_LEVEL_RULES, STATUS_COLUMNS, code_ok_any, record_status
 
 PROBLEM_COLUMNS = ["period", "dataset", "problem"]
+_KEPT_FINDING_COLUMNS = ("dataset", "rule_id", "severity", "record_id", "column", "message")
+"""What ``compute_metrics(findings=...)`` keeps of a snapshot's error findings: what the facility metrics and the
+reports' reuse read (:data:`cimlib.reuse.FINDING_COLUMNS`), not the values, clauses and locations, which would be
+held for every register and month of the run."""
 LINK_SUMMARY_COLUMNS = ["period", "dataset", "method", "on_map", "records"]
 
 
@@ -210,6 +214,7 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     rows, evidence, links, matches = [], [], [], {}
     for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
         r, e, s, m = _one_period(run, areas, admin, period, latest, findings)
+        release_memory()   # a month's temporaries are gone: give the heap back before the next month
         rows += r
         evidence += e
         links += s
@@ -286,7 +291,7 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest, checked: dict | 
             warnings.simplefilter("ignore")
             f = check_dataset(ctx, name)
         if checked is not None:
-            checked[(name, period)] = f[(f["severity"] == "error").to_numpy()]
+            checked[(name, period)] = f.loc[(f["severity"] == "error").to_numpy(), list(_KEPT_FINDING_COLUMNS)]
         id_col = run.catalog[name].id_column or frame.columns[0]
         if key == "addresses":
             if buildings is None:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cimlib._io import is_remote
+from cimlib._io import is_remote, release_memory
 from cimlib.catalog.errors import CatalogError
 
 DAY_MS = 86_400_000
@@ -507,32 +507,8 @@ def scan_task(task: ReadingTask, spec: ScanSpec) -> dict:
     return result
 
 
-def release_memory() -> None:
-    """Give the memory freed by a large task back to the system (glibc's ``malloc_trim``; nothing elsewhere).
-
-    glibc keeps freed blocks in each thread's heap for reuse; after a task of a few hundred MB of temporaries,
-    tasks on other threads would otherwise add their own heaps on top, and the process would hold several times
-    its live data.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
-def _malloc_trim():
-    global _TRIM
-    if _TRIM is None:
-        _TRIM = False
-        try:
-            import ctypes
-
-            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            pass
-    return _TRIM or None
-
-
-_TRIM = None
 
 
 def _spill(order, dev, rel, val, spec: ScanSpec) -> SpilledRows:
