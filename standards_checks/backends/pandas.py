@@ -277,16 +277,17 @@ class _Outcome:
     missing: set
 
 
-def _outcome(ctx: Context, name: str, entry, frame, model, rules, only_per_record: bool = False,
+def _outcome(ctx: Context, name: str, entry, frame, model, rules, per_record: bool | None = None,
              missing: set | None = None) -> _Outcome:
-    """Run the pandera model and the frame rules (``only_per_record``: the cacheable ones) on ``frame``; without a
-    model, ``missing`` names the model columns absent (their rules are skipped)."""
+    """Run the pandera model and the frame rules on ``frame`` (``per_record`` True or False: only the cacheable ones,
+    or only the others; the order keys stay those of ``rules``); without a model, ``missing`` names the model
+    columns absent (their rules are skipped)."""
     items, ran, missing = [], [], set(missing or ())
     if model is not None:
         items, missing = _pandera_outcome(name, model, frame)
         ran += [c for c in _column_rule_ids(model) if RULES[c].column not in missing]
     for k, rule in enumerate(rules):
-        if only_per_record and not rule.per_record:
+        if per_record is not None and rule.per_record != per_record:
             continue
         if rule.column and rule.column != "geometry" and rule.column in missing:
             continue
@@ -348,7 +349,7 @@ def _cached_outcome(ctx: Context, name: str, entry, frame, model, rules, cache) 
         return None                           # two contents with one 64-bit key: check everything directly
     sub = frame.iloc[first]
     ctx.note_schema(sub, entry.schema)
-    sub_out = _outcome(ctx, name, entry, sub, model, rules, only_per_record=True)
+    sub_out = _outcome(ctx, name, entry, sub, model, rules, per_record=True)
     whole = [(o, it) for o, it in sub_out.items if isinstance(it, pd.DataFrame)]
     if any(not set(it["rule_id"]) <= _COLUMN_LEVEL for _, it in whole):
         return None                           # a record-level rule could not run: no partial results are kept
@@ -383,19 +384,8 @@ def _cached_outcome(ctx: Context, name: str, entry, frame, model, rules, cache) 
             else:
                 item = (order_of[f[1]], (f[1], RULES[f[1]].column, np.sort(grp["pos"].to_numpy())))
             items.append(item)
-    set_out = _outcome_set(ctx, name, entry, frame, rules, sub_out.missing)
+    set_out = _outcome(ctx, name, entry, frame, None, rules, per_record=False, missing=sub_out.missing)
     return _Outcome(items + set_out.items, sub_out.ran + set_out.ran, sub_out.missing)
-
-
-def _outcome_set(ctx: Context, name: str, entry, frame, rules, missing: set) -> _Outcome:
-    """The frame rules over the whole set (not ``per_record``) on every record."""
-    keep = [r for r in rules if not r.per_record]
-    out = _outcome(ctx, name, entry, frame, None, keep, missing=missing)
-    pos = {r.rule_id: k for k, r in enumerate(rules)}
-    items = []
-    for (_, k), item in out.items:   # renumber: the order among all rules
-        items.append((("1", pos[keep[k].rule_id]), item))
-    return _Outcome(items, out.ran, missing)
 
 
 def _near(column: str, columns) -> str:
