@@ -228,6 +228,7 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
         ["period", "dataset", "metric_id", "_l", "area_code"], kind="stable").drop(columns="_l").reset_index(drop=True)
     ev = (pd.concat(evidence, ignore_index=True) if evidence
           else pd.DataFrame(columns=["period", *STATUS_COLUMNS, *PROPOSAL_COLUMNS]))
+    evidence.clear()   # the months' parts: not held beside the whole table any longer
     problems = pd.DataFrame(run.problems, columns=PROBLEM_COLUMNS).drop_duplicates()
     ls = (pd.concat(links, ignore_index=True)[LINK_SUMMARY_COLUMNS] if links
           else pd.DataFrame(columns=LINK_SUMMARY_COLUMNS))

@@ -49,10 +49,8 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None, catalog=None, f
     progress = target_status(metrics) if metrics["period"].nunique() else pd.DataFrame()
     with atomic_path(out / "progress.csv") as p:
         progress.to_csv(p, index=False, encoding="utf-8-sig")
-    ev = result.evidence.astype({c: "object" for c in ("link_target", "link_key", "reason", "proposed_address_id",
-                                               "proposal_status") if c in result.evidence})
     with atomic_path(out / "evidence.parquet") as p:
-        ev.to_parquet(p, index=False)
+        _write_evidence(result.evidence, p)
     with atomic_path(out / "problems.csv") as p:
         result.problems.to_csv(p, index=False, encoding="utf-8-sig")
     with atomic_path(out / "links_summary.csv") as p:
@@ -77,3 +75,35 @@ def write_metrics_outputs(result, out_dir, *, catalog_path=None, catalog=None, f
     with atomic_path(out / "manifest.json") as p:
         p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return {"files": [str(out / f) for f in manifest["files"] + ["manifest.json"]], "progress": progress}
+
+
+_EVIDENCE_OBJECT_COLUMNS = ("link_target", "link_key", "reason", "proposed_address_id", "proposal_status")
+_EVIDENCE_CHUNK = 1_000_000
+
+
+def _write_evidence(evidence: pd.DataFrame, path) -> None:
+    """``evidence.parquet``, a million rows at a time: the text columns are written as plain strings (as Python
+    objects, the file's type since the first release) without converting the whole table at once — a nine-month
+    run of a large city holds tens of millions of evidence rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {c: "object" for c in _EVIDENCE_OBJECT_COLUMNS if c in evidence}
+    if len(evidence) <= _EVIDENCE_CHUNK:
+        evidence.astype(cols).to_parquet(path, index=False)
+        return
+    writer = None
+    try:
+        for start in range(0, len(evidence), _EVIDENCE_CHUNK):
+            chunk = evidence.iloc[start:start + _EVIDENCE_CHUNK].astype(cols)
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:  # the types the whole table gets: strings, or null for a column without a value
+                schema = table.schema
+                for c in cols:
+                    typ = pa.string() if evidence[c].notna().any() else pa.null()
+                    schema = schema.set(schema.get_field_index(c), pa.field(c, typ))
+                writer = pq.ParquetWriter(path, schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
