@@ -74,6 +74,30 @@ NO_CACHE_OPTION = click.option(
          "~/.cache/cim-workbench），按记录内容与规则版本保存各条记录的规则结果，可随时删除。")
 
 
+def _to_env(name):
+    def set_env(ctx, param, value):
+        if value:  # the notebooks' kernels of a report inherit it
+            os.environ[name] = str(value)
+        return value
+    return set_env
+
+
+def PARTITION_OPTIONS(fn):
+    """``--partition`` and ``--scheduler`` of the commands that check and count the registers."""
+    fn = click.option("--scheduler", default=None, metavar="ADDRESS", expose_value=False, is_eager=True,
+                      callback=_to_env("CIM_DASK_SCHEDULER"),
+                      help="分区计算所用的 dask.distributed 调度器地址（默认 $CIM_DASK_SCHEDULER；都没有则在本机逐个分区计算）。")(fn)
+    fn = click.option("--partition-rows", type=click.IntRange(min=1), default=None, metavar="N", expose_value=False,
+                      is_eager=True, callback=_to_env("CIM_PARTITION_ROWS"),
+                      help="每个分区的记录数（默认 $CIM_PARTITION_ROWS，否则 500000；Parquet 在行组边界切分）。")(fn)
+    fn = click.option("--partition", type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+                      is_eager=True, callback=_to_env("CIM_PARTITION"),
+                      help="登记数据分区处理：auto（默认，$CIM_PARTITION）在某个登记数据文件预计超过本机内存的 "
+                           "$CIM_MEMORY_SHARE（默认 0.1）时按行分区（Parquet 按行组，按街道写出的文件即一街道一区）"
+                           "逐区检查、关联、计数；always 总是分区；never 整表读入内存。结果相同。")(fn)
+    return fn
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="cim-workbench", prog_name="cim")
 def main() -> None:
@@ -249,6 +273,7 @@ def load(catalog: Path | None, url: str, out: Path, schema: str, replace: bool, 
               show_default=True, help="输出目录。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
 @NO_CACHE_OPTION
+@PARTITION_OPTIONS
 @click.option("--unmasked", is_flag=True,
               help="仅限分析人员在终端中交互使用：在屏幕上显示涉及个人信息字段的问题原值（最多 50 条），"
                    "以便核对整改；写出的文件仍然脱敏。脚本、管道和报告中不可用。")
@@ -352,6 +377,7 @@ def match(catalog: Path | None, dataset: str, text_column: str, period: str | No
 @click.option("--level", type=click.Choice(["county", "street", "community"]), default=None,
               help="只输出该层级（区县/街道/社区；默认三级全部输出，上级为下级之和）。")
 @NO_CACHE_OPTION
+@PARTITION_OPTIONS
 @click.option("--tolerance", type=float, default=5.0, show_default=True,
               help="地址点与建筑底面空间关联的容差（米，投影坐标系中计算）。")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/metrics"),
@@ -453,6 +479,7 @@ def sensors(catalog: Path | None, period: str | None, out: Path, alarm_rules: Pa
               help="复用主流程结果的根目录（DIR/metrics、DIR/sensors，即 cim metrics/sensors 的 --out）；默认为 --out。"
                    "仅当其输入文件指纹、数据目录、参数与程序版本均与本次相同时才复用，否则照常计算。")
 @NO_CACHE_OPTION
+@PARTITION_OPTIONS
 @click.option("--no-reuse", is_flag=True, help="不复用主流程结果，全部重新计算。")
 @click.option("--quiet", is_flag=True, help="不显示进度条。")
 def report(kind: str, catalog: Path | None, period: str | None, as_of: str | None, programme: str | None,

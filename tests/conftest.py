@@ -27,8 +27,10 @@ def _no_catalog_labels_from_another_test():
 
 @pytest.fixture(autouse=True)
 def _cache_switch_restored(monkeypatch):
-    """``--no-cache`` (run in-process by ``CliRunner``) sets ``CIM_NO_CACHE``; it must not outlive its test."""
-    monkeypatch.setenv("CIM_NO_CACHE", "")
+    """``--no-cache``, ``--partition(-rows)`` and ``--scheduler`` (run in-process by ``CliRunner``) set environment
+    variables; they must not outlive their test."""
+    for name in ("CIM_NO_CACHE", "CIM_PARTITION", "CIM_PARTITION_ROWS", "CIM_DASK_SCHEDULER"):
+        monkeypatch.setenv(name, "")
     yield
 
 
@@ -74,6 +76,17 @@ class SampleCities:
             out = self._factory.mktemp(f"city{seed}") / "city"
             self._cities[seed] = build_sample_city(out, seed=seed, scale="small", progress=False, delivery=True).parent
         return self._cities[seed]
+
+    def medium(self, seed: int) -> Path:
+        """The medium sample city of ``seed`` (about a tenth of large: 200k persons a month), without a delivery;
+        shared by the truth tests and the partitioned-path tests, which must not change it."""
+        key = ("medium", seed)
+        if key not in self._cities:
+            from cimlib.demo import build_sample_city
+
+            out = self._factory.mktemp(f"medium{seed}") / "city"
+            self._cities[key] = build_sample_city(out, seed=seed, scale="medium", progress=False).parent
+        return self._cities[key]
 
     def area(self, code: str) -> Path:
         """The small seed-7 sample city of county ``code`` on its default timeline (the months of the programme that

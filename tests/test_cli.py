@@ -147,3 +147,22 @@ def test_sensors_bad_period_and_bad_rule_file_are_clear_errors(city, tmp_path):
     res = CliRunner().invoke(main, ["sensors", "--catalog", str(city / "data_catalog.yaml"), "--alarm-rules", str(rules),
                                     "--out", str(tmp_path / "y"), "--quiet", "--no-anomalies"])
     assert res.exit_code != 0 and str(rules) in res.output and "above" in res.output
+
+
+def test_cli_partitioned_check_and_metrics_write_the_same_files(sample_cities, tmp_path):
+    """``--partition always`` (registers in partitions of 97 records) writes what the in-memory run writes."""
+    cat = sample_cities.city(7) / "data_catalog.yaml"
+    runner = CliRunner()
+    out = {}
+    for mode in ("never", "always"):
+        base = ["--catalog", str(cat), "--quiet", "--no-cache", "--partition", mode, "--partition-rows", "97"]
+        r = runner.invoke(main, ["check", *base, "--period", "2024-09", "--out", str(tmp_path / mode / "check")])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(main, ["metrics", *base, "--period", "2024-09", "--out", str(tmp_path / mode / "metrics")])
+        assert r.exit_code == 0, r.output
+        out[mode] = tmp_path / mode
+    for f in ("check/findings.csv", "check/summary.csv", "metrics/metrics.csv", "metrics/links_summary.csv"):
+        assert (out["always"] / f).read_bytes() == (out["never"] / f).read_bytes(), f
+    pd.testing.assert_frame_equal(pd.read_parquet(out["always"] / "metrics/evidence.parquet"),
+                                  pd.read_parquet(out["never"] / "metrics/evidence.parquet"))
+    assert len(pd.read_csv(out["never"] / "check/findings.csv")) > 0

@@ -205,6 +205,76 @@ class Catalog:
         wanted = source_columns(entry, columns)
         return conform(entry, path, _guarded(reader.open, entry, path, wanted), wanted)
 
+    def row_ranges(self, name: str, period: str | None = None, rows: int = 500_000) -> list[tuple[int, int]] | None:
+        """Contiguous row ranges of about ``rows`` records covering an entry's file, following its row groups.
+
+        Parameters
+        ----------
+        name : str
+        period : str, optional
+        rows : int, default 500000
+            Target records per range; a range holds whole row groups unless one group is larger.
+
+        Returns
+        -------
+        list of (start, stop) or None
+            None when the format cannot read a range of rows (only Parquet and GeoParquet files can): the caller
+            reads the whole table and splits it.
+        """
+        import pyarrow.parquet as pq
+
+        entry = self[name]
+        reader = get_reader(entry.format)()
+        if not getattr(reader, "row_ranges", False):
+            return None
+        path = self._source(entry, reader, period)
+        if path.is_dir():
+            return None
+        meta = pq.ParquetFile(path).metadata
+        bounds, offset, start = [], 0, 0
+        for g in range(meta.num_row_groups):
+            end = offset + meta.row_group(g).num_rows
+            if end - offset > rows:   # a row group larger than a range: what is pending, then the group in pieces
+                if offset > start:
+                    bounds.append((start, offset))
+                bounds += [(a, min(a + rows, end)) for a in range(offset, end, rows)]
+                start = end
+            elif end - start >= rows:
+                bounds.append((start, end))
+                start = end
+            offset = end
+        if offset > start or not bounds:
+            bounds.append((start, offset))
+        return bounds
+
+    def read_rows(self, name: str, period: str | None, start: int, stop: int, columns: Sequence[str] | None = None) -> Any:
+        """Rows ``[start, stop)`` of an entry's file, read as :meth:`read` reads the whole (same fields, types and CRS).
+
+        Parameters
+        ----------
+        name : str
+        period : str or None
+        start, stop : int
+            Row positions (from :meth:`row_ranges`).
+        columns : sequence of str, optional
+
+        Returns
+        -------
+        pandas.DataFrame or geopandas.GeoDataFrame
+
+        Raises
+        ------
+        CatalogError
+            As :meth:`read`; also when the format cannot read a range of rows.
+        """
+        entry = self[name]
+        reader = get_reader(entry.format)()
+        if not getattr(reader, "row_ranges", False):
+            raise ReadError(f"格式 {entry.format} 不支持按行读取", entry=name)
+        path = self._source(entry, reader, period)
+        wanted = source_columns(entry, columns)
+        return conform(entry, path, _guarded(reader.open, entry, path, wanted, (start, stop)), wanted)
+
     def describe(self, name: str, period: str | None = None) -> dict[str, Any]:
         """Cheap metadata of an entry's data without loading it all (for an inventory).
 

@@ -7,6 +7,7 @@ row and evidence, never a crash of the run.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -68,6 +69,21 @@ class MetricsResult:
     link_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     inputs: dict = field(default_factory=dict)
     matches: dict = field(default_factory=dict)
+
+
+def _too_large(run: "_Run", period) -> bool:
+    """Whether one of the period's registers would take more than ``$CIM_MEMORY_SHARE`` of memory."""
+    from standards_checks.backends.partitioned import too_large
+
+    return any(too_large(run.catalog, run.names[s], period) for s in CLASSES if run.names.get(s))
+
+
+def _scheduler(address: str | None):
+    """The partition tasks' scheduler: an active ``dask.distributed`` client, the cluster ``address`` or
+    ``$CIM_DASK_SCHEDULER`` names, else the local one (:func:`cimlib.sensors.cluster.dask_client`)."""
+    from cimlib.sensors.cluster import dask_client
+
+    return dask_client(None, address)
 
 
 def _entry_by_schema(catalog: Catalog, schema: str) -> str | None:
@@ -162,7 +178,8 @@ class _Run:
 
 
 def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None, tolerance_m: float = DEFAULT_TOLERANCE_M,
-                    progress: bool = False, findings: dict | None = None, cache="auto") -> MetricsResult:
+                    progress: bool = False, findings: dict | None = None, cache="auto", partition: str | None = None,
+                    partition_rows: int | None = None, scheduler: str | None = None) -> MetricsResult:
     """Compute every metric of the catalogue for the chosen periods.
 
     Parameters
@@ -184,6 +201,18 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     cache : cimlib.cache.RecordCache or None, default "auto"
         Record-level rule results reused across the months and runs (:mod:`cimlib.cache`); ``"auto"``: the user's
         cache unless ``CIM_NO_CACHE`` is set; None: check every record of every month. Results are the same.
+    partition : {"auto", "always", "never"}, optional
+        Read, check and count the registers in partitions of rows (:mod:`cimlib.metrics._partitioned`) instead of
+        whole: ``auto`` does it for a month when one of its register files would take more than
+        ``$CIM_MEMORY_SHARE`` (default 0.1) of this machine's memory
+        (:func:`standards_checks.backends.partitioned.too_large`). Default
+        ``$CIM_PARTITION``, else ``auto``. Results are the same; partitioned months do not use the record cache.
+    partition_rows : int, optional
+        Records per partition (a Parquet file is cut at its row groups); default ``$CIM_PARTITION_ROWS``, else
+        500000.
+    scheduler : str, optional
+        A ``dask.distributed`` scheduler address for the partition tasks (default ``$CIM_DASK_SCHEDULER``, else
+        the local scheduler).
 
     Returns
     -------
@@ -211,14 +240,24 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
             raise CatalogError(f"期次 {'、'.join(bad)} 不是登记数据的快照期次；可用期次：{'、'.join(p for p in all_periods if p) or '（无）'}",
                                path=catalog.path)
     latest = all_periods[-1]
+    from standards_checks.backends.partitioned import partition_mode
+
+    partition = partition_mode(partition)
+    split = {p: partition == "always" or (partition == "auto" and _too_large(run, p)) for p in periods}
     rows, evidence, links, matches = [], [], [], {}
-    for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
-        r, e, s, m = _one_period(run, areas, admin, period, latest, findings)
-        release_memory()   # a month's temporaries are gone: give the heap back before the next month
-        rows += r
-        evidence += e
-        links += s
-        matches.update({(name, period or "current"): res for name, res in m.items()})
+    with _scheduler(scheduler) if any(split.values()) else contextlib.nullcontext():
+        for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
+            if split[period]:
+                from cimlib.metrics._partitioned import one_period_partitioned
+
+                r, e, s, m = one_period_partitioned(run, areas, admin, period, latest, findings, partition_rows)
+            else:
+                r, e, s, m = _one_period(run, areas, admin, period, latest, findings)
+            release_memory()   # a month's temporaries are gone: give the heap back before the next month
+            rows += r
+            evidence += e
+            links += s
+            matches.update({(name, period or "current"): res for name, res in m.items()})
     metrics = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=METRICS_COLUMNS)
     metrics = metrics[METRICS_COLUMNS]
     if level:
@@ -370,15 +409,20 @@ def _one_period(run: _Run, areas: Areas, admin, period, latest, checked: dict | 
     return [r for r in rows if len(r)], evidence, summary, matches
 
 
-def _grid_rows(run: _Run, areas: Areas, period, frames: dict, buildings) -> list[pd.DataFrame]:
+def _grid_rows(run: _Run, areas: Areas, period, frames: dict, buildings, counted: dict | None = None) -> list[pd.DataFrame]:
     """北斗网格码关联率 (:mod:`cimlib.metrics.grid`) of the period: its address and house snapshots (in the registers'
     scope, as read above) with the buildings and devices as delivered; none when no entity dataset carries a
-    ``grid_code`` field."""
+    ``grid_code`` field. ``counted``: schema -> ``(has a grid_code field, counts)`` of registers counted in parts."""
     from cimlib.metrics.grid import GRID_SCHEMAS, grid_counts, grid_rows, in_scope
     from standards_checks.schemas._grid import GRID_COLUMN
 
     parts, coded = {}, False
     for schema in GRID_SCHEMAS:
+        if counted is not None and schema in counted:
+            has, counts = counted[schema]
+            coded |= has
+            parts[schema] = (run.names[schema], counts)
+            continue
         frame = frames.get(schema) if schema in CLASSES else run.static(schema)
         if frame is None or not run.names.get(schema):
             continue

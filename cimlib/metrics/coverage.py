@@ -121,6 +121,13 @@ def completeness_counts(houses: pd.DataFrame, buildings: pd.DataFrame, buckets: 
     pandas.DataFrame
         Indexed by bucket with ``matched`` and ``referenced``.
     """
+    return completeness_from_refs(building_refs(houses, buildings, buckets, keys))
+
+
+def building_refs(houses: pd.DataFrame, buildings: pd.DataFrame, buckets: np.ndarray, keys) -> pd.DataFrame:
+    """The distinct ``(bucket, ref)`` building references of houses and whether each is in the white model
+    (``matched``), first occurrence kept: what :func:`completeness_counts` counts, for a register read in parts
+    (concatenate the parts' references in order, then :func:`completeness_from_refs`)."""
     pos, _, had = code_link(houses, buildings, keys, "building_id")
     ref = pd.Series(pd.NA, index=range(len(houses)), dtype="string")
     for col, _t in reversed(list(keys)):  # the first key present wins, as in the link
@@ -128,5 +135,10 @@ def completeness_counts(houses: pd.DataFrame, buildings: pd.DataFrame, buckets: 
             v = houses[col].astype("string").reset_index(drop=True)
             ref = v.where(v.notna() & (v != ""), ref)
     df = pd.DataFrame({"bucket": buckets, "ref": ref.to_numpy(), "matched": pos >= 0})
-    df = df[df["ref"].notna()].drop_duplicates(["bucket", "ref"])
-    return df.groupby("bucket").agg(matched=("matched", "sum"), referenced=("ref", "size"))
+    return df[df["ref"].notna()].drop_duplicates(["bucket", "ref"])
+
+
+def completeness_from_refs(refs: pd.DataFrame) -> pd.DataFrame:
+    """Per community bucket, ``matched`` and ``referenced`` from :func:`building_refs` (parts deduplicated again)."""
+    refs = refs.drop_duplicates(["bucket", "ref"])
+    return refs.groupby("bucket").agg(matched=("matched", "sum"), referenced=("ref", "size"))

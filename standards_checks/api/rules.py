@@ -35,6 +35,7 @@ class Rule:
     needs: tuple[str, ...] = ()  # other datasets a frame rule reads
     provisional: bool = False
     per_record: bool = False  # a frame rule judging each record by itself (and fixed reference layers): cacheable
+    reads: tuple[str, ...] | None = None  # a set rule's own fields: run once on these columns of the whole dataset
 
 
 RULES: dict[str, Rule] = {}
@@ -62,7 +63,8 @@ def column_rule(schema: str, column: str, rule_id: str, *, severity: str, standa
 
 
 def frame_rule(schema: str, rule_id: str, *, severity: str, standard: str, message: str, column: str | None = None,
-               needs: tuple[str, ...] = (), provisional: bool = False, per_record: bool = False):
+               needs: tuple[str, ...] = (), provisional: bool = False, per_record: bool = False,
+               reads: tuple[str, ...] | None = None):
     """Declare a frame rule: ``fn(frame, ctx) -> bool Series`` (True = the record fails).
 
     ``per_record=True`` declares that the result for a record depends only on that record's own fields and on the
@@ -70,11 +72,16 @@ def frame_rule(schema: str, rule_id: str, *, severity: str, standard: str, messa
     dataset: the engine may then check any subset of records and reuse a record's result wherever the same content
     recurs (:mod:`cimlib.cache`). Rules over the set (duplicates, links to another register, the address tree) leave
     it False.
+
+    ``reads`` names, for a rule that is not ``per_record``, the fields of its own dataset it reads (absent ones are
+    skipped). The partitioned engine (:mod:`standards_checks.backends.partitioned`) runs such a rule once on these
+    columns of the whole dataset, read without the rest, and every other rule one partition at a time; a register
+    with a set rule that does not declare ``reads`` is checked in memory.
     """
 
     def deco(fn):
         _register(Rule(rule_id, schema, severity, standard, message, column=column, kind="frame", fn=fn, needs=needs,
-                       provisional=provisional, per_record=per_record))
+                       provisional=provisional, per_record=per_record, reads=tuple(reads) if reads else None))
         return fn
 
     return deco

@@ -542,7 +542,7 @@ def mask_findings(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, masked: bool = True,
-               progress: bool = False, cache="auto") -> CheckResult:
+               progress: bool = False, cache="auto", partition: str | None = None) -> CheckResult:
     """Run every rule on the chosen datasets of a catalog (all by default): findings and summary.
 
     Parameters
@@ -559,6 +559,10 @@ def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, ma
         Where record-level rule results are reused from and kept (:mod:`cimlib.cache`); ``"auto"``: the user's
         cache (:func:`cimlib.cache.default_cache`, off when ``CIM_NO_CACHE`` is set); None: check every record.
         Findings are the same either way.
+    partition : {"auto", "always", "never"}, optional
+        Check the 一标三实 registers partition by partition (:mod:`standards_checks.backends.partitioned`):
+        ``auto`` (default ``$CIM_PARTITION``, else auto) when a register file would take more than
+        ``$CIM_MEMORY_SHARE`` of memory. Findings are the same; partitioned registers do not use the cache.
 
     Returns
     -------
@@ -576,13 +580,26 @@ def run_checks(catalog: Catalog, datasets=None, *, period: str | None = None, ma
         catalog[n]  # unknown names: a clear error before any work
     ctx = Context(catalog, period=period, cache=cache)
     applied: list = []
-    parts = [check_dataset(ctx, n, applied) for n in tqdm(names, desc="标准检查", unit="数据集", disable=not progress)]
+    parts = [_check_one(ctx, n, applied, partition)
+             for n in tqdm(names, desc="标准检查", unit="数据集", disable=not progress)]
     parts = [p for p in parts if len(p)]
     findings = pd.concat(parts, ignore_index=True) if parts else _empty()
     findings = findings.sort_values(["dataset", "rule_id", "record_id"], kind="stable", na_position="first")
     findings = findings.reset_index(drop=True)
     summary = _summary(findings, applied)
     return CheckResult(mask_findings(findings) if masked else findings, summary)
+
+
+def _check_one(ctx: Context, name: str, applied: list, partition: str | None) -> pd.DataFrame:
+    """:func:`check_dataset`, or the partitioned engine for a register too large for memory."""
+    from standards_checks.backends.partitioned import check_partitioned, row_source, should_partition
+
+    try:
+        if should_partition(ctx.catalog, name, ctx.period, partition):
+            return check_partitioned(ctx, name, row_source(ctx.catalog, name, ctx.period), applied)
+    except CatalogError:
+        pass   # unreadable: check_dataset reports it as a finding
+    return check_dataset(ctx, name, applied)
 
 
 def _summary(findings: pd.DataFrame, applied: list) -> pd.DataFrame:

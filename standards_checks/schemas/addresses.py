@@ -13,6 +13,8 @@ from standards_checks.schemas._common import Model
 from standards_checks.schemas._grid import declare_grid_rules
 
 ON_MAP_TYPES = ("院落", "建筑物", "单元", "户室")
+_TREE = ("address_id", "parent_id", "element_type", "level", "full_address", "door_plate", "name", "street_code", "community_code")
+"""The fields the address-tree rules read (element, parent, level, names and codes along the chain)."""
 _STD = "DB42/T 2175-2024 统一标准地址（要素层级，待核实）"
 
 
@@ -47,7 +49,7 @@ def outside_street(frame, ctx) -> pd.Series:
 
 
 @frame_rule("addresses", "ADR-003", severity="error", standard=f"{_STD}：每个要素有且仅有一个上级要素",
-            message="上级地址要素不存在", column="parent_id")
+            message="上级地址要素不存在", column="parent_id", reads=_TREE)
 def parent_missing(frame, ctx) -> pd.Series:
     return tree.parent_missing(frame)
 
@@ -59,25 +61,25 @@ def element_type_unknown(frame, ctx) -> pd.Series:
 
 
 @frame_rule("addresses", "ADR-005", severity="error", standard=f"{_STD}：上级要素层级高于本要素", message="上级要素层级不正确",
-            column="parent_id", provisional=True)
+            column="parent_id", provisional=True, reads=_TREE)
 def parent_level(frame, ctx) -> pd.Series:
     return tree.parent_level_invalid(frame) & ~tree.parent_missing(frame)
 
 
 @frame_rule("addresses", "ADR-006", severity="error", standard=f"{_STD}：户室挂接于建筑物（直接或经单元/楼层）",
-            message="户室地址未挂接到建筑物", column="parent_id", provisional=True)
+            message="户室地址未挂接到建筑物", column="parent_id", provisional=True, reads=_TREE)
 def room_not_under_building(frame, ctx) -> pd.Series:
     return tree.room_not_under_building(frame) & ~tree.parent_missing(frame)
 
 
 @frame_rule("addresses", "ADR-007", severity="warning", standard=f"{_STD}：完整地址为上级地址与本要素名称的连接",
-            message="完整地址与要素链不一致", column="full_address", provisional=True)
+            message="完整地址与要素链不一致", column="full_address", provisional=True, reads=_TREE)
 def full_address_chain(frame, ctx) -> pd.Series:
     return tree.full_address_mismatch(frame) & ~tree.parent_missing(frame)
 
 
 @frame_rule("addresses", "ADR-008", severity="error", standard=f"{_STD}：要素的区划代码与上级一致",
-            message="地址要素的街道/社区代码与上级要素不一致", column="community_code", provisional=True)
+            message="地址要素的街道/社区代码与上级要素不一致", column="community_code", provisional=True, reads=_TREE)
 def admin_code_mismatch(frame, ctx) -> pd.Series:
     return tree.admin_code_mismatch(frame) & ~tree.parent_missing(frame)
 

@@ -36,6 +36,6 @@ def building_code_ambiguous(frame, ctx) -> pd.Series:
 
 
 @frame_rule("houses", "HSE-007", severity="error", standard="编码赋码：同一编码在所有数据集中只指向一个实体（制码用码一致）",
-            message="房屋所记建筑物编码在各部门数据中指向不同的建筑", column="building_code", needs=("buildings",))
+            message="房屋所记建筑物编码在各部门数据中指向不同的建筑", column="building_code", needs=("buildings",), reads=("building_code", "building_id"))
 def house_building_code_ambiguous(frame, ctx) -> pd.Series:
     return _ambiguous(frame, ctx, "building_code", "building_id")

@@ -42,7 +42,7 @@ def code_missing(frame, ctx) -> pd.Series:
 
 
 @frame_rule("houses", "HSE-003", severity="error", standard="JGJ/T 246-2012：房屋代码唯一", message="房屋代码重复",
-            column="house_code")
+            column="house_code", reads=("house_code",))
 def code_duplicate(frame, ctx) -> pd.Series:
     return repeated(frame, "house_code")
 

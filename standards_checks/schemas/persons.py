@@ -32,12 +32,12 @@ class Persons(Model):
 
 
 @frame_rule("persons", "PER-002", severity="error", standard="GB 11643-1999：公民身份号码唯一",
-            message="公民身份号码重复（多人使用同一号码）", column="id_number")
+            message="公民身份号码重复（多人使用同一号码）", column="id_number", reads=("id_number",))
 def id_duplicate(frame, ctx) -> pd.Series:
     return repeated(frame, "id_number")
 
 
 @frame_rule("persons", "PER-003", severity="error", standard="一标三实：实有人口关联标准地址",
-            message="实有人口未关联到存在的标准地址", column="address_id", needs=("addresses",))
+            message="实有人口未关联到存在的标准地址", column="address_id", needs=("addresses",), reads=("address_id",))
 def no_address(frame, ctx) -> pd.Series:
     return unlinked(frame, "address_id", ctx, "addresses")

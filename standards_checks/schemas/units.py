@@ -25,13 +25,13 @@ class Units(Model):
 
 
 @frame_rule("units", "UNT-002", severity="error", standard="GB 32100-2015：统一社会信用代码唯一",
-            message="统一社会信用代码重复", column="uscc")
+            message="统一社会信用代码重复", column="uscc", reads=("uscc",))
 def uscc_duplicate(frame, ctx) -> pd.Series:
     return repeated(frame, "uscc")
 
 
 @frame_rule("units", "UNT-003", severity="error", standard="一标三实：实有单位关联标准地址",
-            message="实有单位未关联到存在的标准地址", column="address_id", needs=("addresses",))
+            message="实有单位未关联到存在的标准地址", column="address_id", needs=("addresses",), reads=("address_id",))
 def no_address(frame, ctx) -> pd.Series:
     return unlinked(frame, "address_id", ctx, "addresses")
 

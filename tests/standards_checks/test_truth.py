@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from cimlib import Catalog
-from cimlib.demo import build_sample_city
 from cimlib.demo._defects import DEFECT_RULES
 from standards_checks import RULES, run_checks
 
@@ -12,9 +11,9 @@ CHECKED = sorted({d for d, _ in DEFECT_RULES})
 
 
 @pytest.fixture(scope="module", params=[("small", 7), ("small", 11), ("medium", 7), ("medium", 11)], ids=lambda p: f"{p[0]}-{p[1]}")
-def city_run(request, tmp_path_factory):
+def city_run(request, sample_cities):
     scale, seed = request.param
-    city = build_sample_city(tmp_path_factory.mktemp("chk") / f"{scale}{seed}", seed=seed, scale=scale, progress=False).parent
+    city = sample_cities.medium(seed) if scale == "medium" else sample_cities.city(seed)
     result = run_checks(Catalog.load(city / "data_catalog.yaml"))
     truth = pd.read_csv(city / "truth" / "defects.csv", dtype=str, keep_default_na=False)
     return city, result, truth

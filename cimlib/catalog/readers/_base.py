@@ -56,6 +56,9 @@ class Reader:
         ``path`` may be a folder of parts.
     suffixes : tuple of str
         File name suffixes of the format (lower case), used to find files in snapshot folders.
+    row_ranges : bool
+        :meth:`open` of a file takes ``rows=(start, stop)`` and reads only those rows (the partitions of
+        :meth:`cimlib.catalog.Catalog.read_rows`).
     options : dict of str to type or tuple of types
         Options accepted under ``options:`` and the Python types allowed for each.
     """
@@ -64,6 +67,7 @@ class Reader:
     spatial: ClassVar[bool] = False
     tabular: ClassVar[bool] = True
     accepts_folder: ClassVar[bool] = False
+    row_ranges: ClassVar[bool] = False
     suffixes: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
 

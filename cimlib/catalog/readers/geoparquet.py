@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import ReadError
 from ._base import Reader
 from ._util import as_str_columns, string_columns, with_columns
-from .parquet import parquet_metadata
+from .parquet import parquet_metadata, row_range
 
 __all__ = ["GeoParquetReader"]
 
@@ -40,10 +40,11 @@ class GeoParquetReader(Reader):
     name = "geoparquet"
     spatial = True
     accepts_folder = True
+    row_ranges = True
     suffixes = (".parquet", ".geoparquet", ".pq")
     options = {"dtype": (list, str)}
 
-    def open(self, entry, path: Path, columns: Sequence[str] | None = None) -> Any:
+    def open(self, entry, path: Path, columns: Sequence[str] | None = None, rows: tuple[int, int] | None = None) -> Any:
         """Read a GeoParquet file or folder.
 
         Parameters
@@ -54,6 +55,8 @@ class GeoParquetReader(Reader):
             GeoParquet file, or folder of parts.
         columns : sequence of str, optional
             Attribute columns to read; the primary geometry column is always read.
+        rows : tuple of int, optional
+            ``(start, stop)``: only these rows of a file (:func:`cimlib.catalog.readers.parquet.row_range`).
 
         Returns
         -------
@@ -80,7 +83,8 @@ class GeoParquetReader(Reader):
         else:
             import geopandas as gpd
 
-            frame = as_str_columns(gpd.read_parquet(path, columns=wanted), str_cols)
+            source = path if rows is None else row_range(path, *rows, columns=wanted)
+            frame = as_str_columns(gpd.read_parquet(source, columns=wanted), str_cols)
         return self.with_declared_crs(entry, path, frame, frame.crs, lambda f, crs: f.set_crs(crs))
 
     def describe(self, entry, path: Path) -> dict[str, Any]:
