@@ -16,7 +16,8 @@ a report's notebook kernels). One record cache (``CIM_CACHE``), empty at the sta
 
     .venv/bin/python benchmarks/bench_scale.py --catalog benchmarks/out/geocode-large-seed7/data_catalog.yaml
     .venv/bin/python benchmarks/bench_scale.py --scale xlarge --catalog benchmarks/out/xlarge-seed7/data_catalog.yaml \\
-        --skip-report
+        --only-metrics                                               # partitioned (auto) metrics, no cache
+    .venv/bin/python benchmarks/bench_scale.py --catalog ... --only-metrics --compare-partition   # both paths
     .venv/bin/cim demo --seed 7 --scale large --out data/large        # the large city, ~4 minutes
 """
 
@@ -87,6 +88,11 @@ def main() -> None:
     ap.add_argument("--skip-check", action="store_true")
     ap.add_argument("--skip-report", action="store_true")
     ap.add_argument("--report-baseline", action="store_true", help="also report --no-reuse --no-cache (slow)")
+    ap.add_argument("--partition", choices=["auto", "always", "never"], default=None,
+                    help="passed to every command (default: the commands' own, auto)")
+    ap.add_argument("--compare-partition", action="store_true",
+                    help="also metrics --no-cache with --partition always and never (same run), and their ratio")
+    ap.add_argument("--only-metrics", action="store_true", help="only metrics --no-cache (and the partition comparison)")
     a = ap.parse_args()
     out = a.out or Path(__file__).resolve().parent / "out" / f"scale-{a.scale}"
     if out.exists():
@@ -98,12 +104,27 @@ def main() -> None:
     print(f"规模 {a.scale}，数据目录 {cat}，输出与缓存 {out}，{os.cpu_count()} 核")
     figs: dict[str, dict] = {}
 
+    part = ["--partition", a.partition] if a.partition else []
+
     def check(tag, *extra):
-        return _run(f"check {tag}", ["check", "--catalog", cat, "--out", str(out / f"check-{tag}"), "--quiet", *extra], env)
+        return _run(f"check {tag}", ["check", "--catalog", cat, "--out", str(out / f"check-{tag}"), "--quiet", *part,
+                                     *extra], env)
 
     def metrics(tag, *extra, root="main"):
         return _run(f"metrics {tag}", ["metrics", "--catalog", cat, "--out", str(out / root / "metrics"), "--quiet",
-                                       *extra], env)
+                                       *(part if "--partition" not in extra else []), *extra], env)
+
+    if a.compare_partition:
+        for mode in ("never", "always"):
+            figs[f"metrics partition {mode}"] = metrics(f"--partition {mode}", "--no-cache", "--partition", mode,
+                                                        root=f"partition-{mode}")
+        n, y = figs["metrics partition never"], figs["metrics partition always"]
+        print(f"  分区 / 整表（--no-cache，同一次运行）：{y['process_s'] / n['process_s']:.2f}×，峰值内存 "
+              f"{y['peak_bytes'] / GB:.2f} GB / {n['peak_bytes'] / GB:.2f} GB")
+    if a.only_metrics:
+        if not a.compare_partition:
+            figs["metrics no-cache"] = metrics("no-cache", "--no-cache", root="nocache")
+        a.skip_no_cache = a.skip_check = a.skip_report = True
 
     if not a.skip_no_cache:
         if not a.skip_check:
@@ -111,10 +132,11 @@ def main() -> None:
         figs["metrics no-cache"] = metrics("no-cache", "--no-cache", root="nocache")
     if not a.skip_check:
         figs["check cold"] = check("cold")
-    figs["metrics cold"] = metrics("cold")
-    figs["metrics warm"] = metrics("warm", root="warm")
+    if not a.only_metrics:
+        figs["metrics cold"] = metrics("cold")
+        figs["metrics warm"] = metrics("warm", root="warm")
     if not a.skip_report:
-        rep = ["report", "acceptance", "--catalog", cat, "--as-of", a.as_of, "--quiet"]
+        rep = ["report", "acceptance", "--catalog", cat, "--as-of", a.as_of, "--quiet", *part]
         figs["report reuse"] = _run("report acceptance (reuse)", [*rep, "--out", str(out / "main")], env)
         figs["report no-reuse"] = _run("report acceptance (--no-reuse)", [*rep, "--no-reuse", "--out",
                                                                            str(out / "report-noreuse")], env)
@@ -137,7 +159,8 @@ def main() -> None:
         if scale != a.scale:
             continue
         key = {"metrics": "metrics warm", "report": "report reuse"}[cmd]
-        for k in ([key, "metrics cold"] if cmd == "metrics" else [key, "report no-reuse"]):
+        for k in ([key, "metrics cold", "metrics no-cache", "metrics partition always"] if cmd == "metrics"
+                  else [key, "report no-reuse"]):
             f = figs.get(k)
             if not f:
                 continue

@@ -38,6 +38,22 @@ _CACHE = """
 """
 
 
+_PARTITIONED = """
+## 分区检查 / Partitioned checking
+
+登记数据文件大到不宜整表读入内存时（`--partition auto`：预计超过本机内存的 `$CIM_MEMORY_SHARE`，默认 0.1；或
+`--partition always`），`cim check`、`cim metrics`、`cim report` 按行分区（Parquet 按行组切分，每区约
+`--partition-rows` 条，默认 500000；按街道写出的文件即一街道一区）逐区检查（`standards_checks/backends/partitioned.py`）：
+字段约束和上表“逐条缓存”的规则在每个分区上执行；比较记录之间的规则（重复、关联、地址要素树）声明它读取的字段，
+在整个数据集的这几个字段上执行一次，再由各分区写出问题记录。问题表与整表检查逐行相同、顺序相同（测试逐项比较）。
+分区任务在已连接的 dask.distributed 集群上运行（`--scheduler` 或 `$CIM_DASK_SCHEDULER`），否则在本进程中逐区执行。
+
+| 规则 | 数据集 | 在整个数据集上读取的字段 |
+|---|---|---|
+{rows}
+"""
+
+
 def render() -> str:
     from standards_checks.backends.pandas import _GENERIC, CACHED_SCHEMAS
 
@@ -49,7 +65,9 @@ def render() -> str:
                     if (r.schema in CACHED_SCHEMAS and (r.kind == "column" or r.per_record))
                     or (r.rule_id in _GENERIC and r.per_record))
     tail = _CACHE.format(schemas="、".join(CACHED_SCHEMAS), rules="、".join(cached) + "（GEO 规则用于其中的空间数据集）")
-    return _HEAD + "\n".join(rows) + "\n" + tail
+    sets = "\n".join(f"| {r.rule_id} | {r.schema} | {'、'.join(r.reads)} |"
+                     for r in sorted(RULES.values(), key=lambda r: r.rule_id) if r.reads)
+    return _HEAD + "\n".join(rows) + "\n" + tail + _PARTITIONED.format(rows=sets)
 
 
 if __name__ == "__main__":

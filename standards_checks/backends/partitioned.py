@@ -150,10 +150,6 @@ class RowSource:
     def n(self) -> int:
         return len(self.ranges)
 
-    @property
-    def rows(self) -> int:
-        return self.ranges[-1][1] if self.ranges else 0
-
     def read(self, i: int, columns=None) -> pd.DataFrame:
         """Partition ``i`` (all fields, or ``columns``), indexed from 0."""
         start, stop = self.ranges[i]
@@ -165,13 +161,17 @@ class RowSource:
         return self.catalog.read_rows(self.name, self.period, start, stop, columns=columns)
 
     def projection(self, columns) -> pd.DataFrame:
-        """The chosen fields of the whole dataset, in file order (geometry dropped)."""
+        """The chosen fields of the whole dataset, in file order, without geometry (read a partition at a time: a
+        spatial layer's geometry is never decoded whole)."""
+        wanted = set(columns)
+
+        def narrow(frame):
+            return pd.DataFrame({c: frame[c].reset_index(drop=True) for c in frame.columns if c in wanted})
+
         if self.whole is not None:
-            frame = self.whole
-        else:
-            frame = self.catalog.read(self.name, self.period, columns=list(columns))
-        keep = [c for c in frame.columns if c in set(columns)]
-        return pd.DataFrame({c: frame[c].reset_index(drop=True) for c in keep})
+            return narrow(self.whole)
+        parts = [narrow(self.read(i, columns=list(columns))) for i in range(self.n)]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 PARTITION_ROWS = 500_000
