@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dask
 import numpy as np
@@ -31,9 +31,6 @@ LIBRARY_COLUMNS = ("address_id", "parent_id", "element_type", "level", "name", "
                    "street_code", "community_code", "address_type")
 """Fields of the standard addresses kept whole for the later registers: the address tree the texts are matched
 against (:class:`cimlib.geocode._index.AddressIndex`) and the codes the pipeline metrics look up."""
-
-_EVIDENCE_TEXT = ("dataset", "record_id", "bucket", "link_method", "link_key", "link_target", "reason",
-                  "proposed_address_id", "proposal_status")
 
 
 @dataclass
@@ -56,7 +53,6 @@ class _Job:
     target_on: np.ndarray | None = None
     library: pd.DataFrame | None = None      # addresses (file order): LIBRARY_COLUMNS
     library_links: pd.DataFrame | None = None
-    extra: dict = field(default_factory=dict)
 
     def run(self, i: int) -> dict:
         from cimlib.metrics.compounds import smart_compound_counts

@@ -317,7 +317,7 @@ def check_partitioned(ctx: Context, name: str, source: RowSource, applied: list 
         if not rule.per_record:
             wanted |= set(rule.reads or ())
     proj = source.projection([c for c in meta.columns if c in wanted])
-    marks, failed, ran_set = {}, [], []
+    marks, failed = {}, []
     dup = None
     if id_col:
         ids = proj[id_col]
@@ -325,28 +325,13 @@ def check_partitioned(ctx: Context, name: str, source: RowSource, applied: list 
     sctx = Context(ctx.catalog, period=ctx.period, cache=None)
     sctx._frames = dict(ctx._frames)
     sctx.register(name, entry.schema, proj)
-    for k, rule in enumerate(rules):
-        if rule.per_record or (rule.column and rule.column != "geometry" and rule.column in missing):
-            continue
-        order = ("1", k)
-        try:
-            bad = rule.fn(proj, sctx)
-        except CatalogError as exc:
-            failed.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
-                                       f"规则 {rule.rule_id} 所需数据不可用：{exc}")))
-            continue
-        except KeyError as exc:
-            failed.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
-                                       f"规则 {rule.rule_id} 缺少字段 {exc}")))
-            continue
-        except Exception as exc:  # noqa: BLE001 - as the pandas engine: the rule cannot judge, the others run
-            from standards_checks.backends.pandas import rule_error
-
-            failed.append((order, _one(name, structural_rule_id("rule_failed"), None, rule.column,
-                                       rule_error(rule.rule_id, exc))))
-            continue
-        marks[order] = (rule.rule_id, rule.column, np.flatnonzero(np.asarray(bad, dtype=bool)))
-        ran_set.append(rule.rule_id)
+    outcome = _outcome(sctx, name, entry, proj, None, rules, per_record=False, missing=missing)
+    for order, item in outcome.items:
+        if isinstance(item, pd.DataFrame):   # the rule could not run (data it needs, a field, unexpected values)
+            failed.append((order, item))
+        else:
+            marks[order] = item
+    ran_set = list(outcome.ran)
     del proj
 
     # the record rules, partition by partition
