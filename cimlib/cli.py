@@ -62,24 +62,18 @@ CATALOG_OPTION = click.option("--catalog", type=click.Path(dir_okay=False, path_
                                    "安装包在仓库外运行时为当前目录的 data/sample/data_catalog.yaml）。")
 
 
-def _no_cache(ctx, param, value):
-    if value:  # the notebooks' kernels of a report inherit it
-        os.environ["CIM_NO_CACHE"] = "1"
-    return value
-
-
-NO_CACHE_OPTION = click.option(
-    "--no-cache", is_flag=True, expose_value=False, is_eager=True, callback=_no_cache,
-    help="不使用记录缓存：每条记录都重新检查（结果相同，用于对比与排错）。缓存在 $CIM_CACHE（默认 "
-         "~/.cache/cim-workbench），按记录内容与规则版本保存各条记录的规则结果，可随时删除。")
-
-
 def _to_env(name):
     def set_env(ctx, param, value):
         if value:  # the notebooks' kernels of a report inherit it
-            os.environ[name] = str(value)
+            os.environ[name] = "1" if value is True else str(value)
         return value
     return set_env
+
+
+NO_CACHE_OPTION = click.option(
+    "--no-cache", is_flag=True, expose_value=False, is_eager=True, callback=_to_env("CIM_NO_CACHE"),
+    help="不使用记录缓存：每条记录都重新检查（结果相同，用于对比与排错）。缓存在 $CIM_CACHE（默认 "
+         "~/.cache/cim-workbench），按记录内容与规则版本保存各条记录的规则结果，可随时删除。")
 
 
 def PARTITION_OPTIONS(fn):

@@ -238,10 +238,15 @@ def _summary(dataset: str, status: pd.Series, street: pd.Series, community: pd.S
                        "community_code": community.fillna("").astype(str).to_numpy(),
                        "status": status.astype(str).to_numpy()})
     out = df.groupby(["street_code", "community_code", "status"], sort=False).size().rename("records").reset_index()
+    return ordered_summary(out.assign(dataset=dataset))
+
+
+def ordered_summary(counts: pd.DataFrame) -> pd.DataFrame:
+    """``summary.csv`` rows from ``dataset, street_code, community_code, status, records`` counts: by area, then
+    status in :data:`SUMMARY_STATUSES` order (also how the counts of a register matched in parts are joined)."""
     order = {s: k for k, s in enumerate(SUMMARY_STATUSES)}
-    out = out.assign(_o=out["status"].map(order).fillna(len(order))).sort_values(
+    out = counts.assign(_o=counts["status"].map(order).fillna(len(order))).sort_values(
         ["street_code", "community_code", "_o"], kind="stable").drop(columns="_o")
-    out.insert(0, "dataset", dataset)
     return out[SUMMARY_COLUMNS].reset_index(drop=True).astype({"records": "int64"})
 
 

@@ -155,15 +155,12 @@ def _merged_match(parts: list, offsets: list):
     """One :class:`~cimlib.geocode.run.MatchResult` of a register from those of its partitions."""
     from dataclasses import replace
 
-    from cimlib.geocode.run import SUMMARY_COLUMNS, SUMMARY_STATUSES
+    from cimlib.geocode.run import ordered_summary
 
     first = parts[0]
     summary = pd.concat([p.summary for p in parts], ignore_index=True)
-    summary = summary.groupby(["dataset", "street_code", "community_code", "status"], sort=False)["records"].sum().reset_index()
-    order = {s: k for k, s in enumerate(SUMMARY_STATUSES)}
-    summary = summary.assign(_o=summary["status"].map(order).fillna(len(order))).sort_values(
-        ["street_code", "community_code", "_o"], kind="stable").drop(columns="_o")
-    summary = summary[SUMMARY_COLUMNS].reset_index(drop=True).astype({"records": "int64"})
+    summary = ordered_summary(summary.groupby(["dataset", "street_code", "community_code", "status"],
+                                              sort=False)["records"].sum().reset_index())
     texts = None if any(p.texts is None for p in parts) else pd.concat([p.texts for p in parts], ignore_index=True)
     return replace(first, matches=pd.concat([p.matches for p in parts], ignore_index=True), summary=summary,
                    records=int(sum(p.records for p in parts)), texts=texts,

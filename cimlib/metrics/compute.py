@@ -78,14 +78,6 @@ def _too_large(run: "_Run", period) -> bool:
     return any(too_large(run.catalog, run.names[s], period) for s in CLASSES if run.names.get(s))
 
 
-def _scheduler(address: str | None):
-    """The partition tasks' scheduler: an active ``dask.distributed`` client, the cluster ``address`` or
-    ``$CIM_DASK_SCHEDULER`` names, else the local one (:func:`cimlib.sensors.cluster.dask_client`)."""
-    from cimlib.sensors.cluster import dask_client
-
-    return dask_client(None, address)
-
-
 def _entry_by_schema(catalog: Catalog, schema: str) -> str | None:
     for e in catalog:
         if e.schema == schema:
@@ -245,7 +237,9 @@ def compute_metrics(catalog: Catalog, periods=None, *, level: str | None = None,
     partition = partition_mode(partition)
     split = {p: partition == "always" or (partition == "auto" and _too_large(run, p)) for p in periods}
     rows, evidence, links, matches = [], [], [], {}
-    with _scheduler(scheduler) if any(split.values()) else contextlib.nullcontext():
+    from cimlib.sensors.cluster import dask_client   # the partition tasks: an active or configured cluster, else here
+
+    with dask_client(None, scheduler) if any(split.values()) else contextlib.nullcontext():
         for period in tqdm(periods, desc="计算指标", unit="期", disable=not progress):
             if split[period]:
                 from cimlib.metrics._partitioned import one_period_partitioned

@@ -255,8 +255,7 @@ def _scan(task: _Task, i: int) -> dict:
     if task.dup is not None:
         local = task.dup[(task.dup >= start) & (task.dup < stop)] - start
         dup = _rows(task.name, structural_rule_id("duplicate_id"), part, entry, local, entry.id_column)
-    extra = _extra_columns(task.name, entry, part, []) if i == 0 else None
-    return {"items": items, "ran": out.ran, "warnings": texts, "dup": dup, "extra": extra, "n": len(part)}
+    return {"items": items, "ran": out.ran, "warnings": texts, "dup": dup, "n": len(part)}
 
 
 def check_partitioned(ctx: Context, name: str, source: RowSource, applied: list | None = None) -> pd.DataFrame:
@@ -354,8 +353,7 @@ def check_partitioned(ctx: Context, name: str, source: RowSource, applied: list 
     total = sum(r["n"] for r in results)
     texts = list(dict.fromkeys(t for r in results for t in r["warnings"]))
     parts = [_one(name, structural_rule_id("read_assumption"), None, None, t) for t in texts]
-    parts.append(results[0]["extra"])
-    _extra_columns(name, entry, meta, applied)   # only to record SYS-008 in ``applied`` as the pandas engine does
+    parts.append(_extra_columns(name, entry, meta, applied))   # field names only: the empty first range has them
     if id_col:
         parts += [r["dup"] for r in results]
         applied.append((name, structural_rule_id("duplicate_id"), total))
